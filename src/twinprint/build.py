@@ -1,0 +1,138 @@
+"""One document end to end: load -> localise -> render HTML -> render PDF -> write.
+
+Everything is gathered and rendered in memory first; the PDF reaches its final
+path only through an atomic rename, so a failed build never leaves a partial file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .content import load_exhibit
+from .errors import BuildError, UsageError
+from .i18n import LocalisedExhibit, localise, pick_text
+from .layouts import LayoutRequest, builtin_root, layout_search_path, render_layout_html
+from .model import Exhibit
+from .render import PdfOptions, RenderedPdf, SandboxFetcher, render_pdf
+
+DEFAULT_LAYOUT = "catalogue"
+
+
+@dataclass(frozen=True)
+class BuildRequest:
+    """One document to make: which content, layout, language, and where it goes."""
+
+    content_dir: Path
+    layout: str = DEFAULT_LAYOUT
+    language: str = "en"
+    output_dir: Path = Path("build")
+    project_root: Path = Path(".")
+    variables: tuple[tuple[str, str], ...] = ()
+    qr_error_correction: str = "M"
+
+
+@dataclass
+class BuildResult:
+    request: BuildRequest
+    output: Path
+    page_count: int
+    warnings: list[str] = field(default_factory=list)
+    rendered: RenderedPdf | None = None
+
+
+def output_name(slug: str, layout: str, language: str) -> str:
+    """Output file name, relative to the output folder: `<slug>/<layout>.<lang>.pdf`."""
+    return f"{slug}/{layout}.{language}.pdf"
+
+
+def resolve_languages(exhibit: Exhibit, language: str) -> list[str]:
+    if language == "all":
+        return list(exhibit.languages)
+    return [language]
+
+
+def edition_year(exhibit: Exhibit, variables: dict[str, str]) -> int:
+    if "year" in variables:
+        try:
+            return int(variables["year"])
+        except ValueError:
+            raise UsageError(f"--set year: expected a year such as 2020, got {variables['year']!r}") from None
+    return exhibit.year or dt.date.today().year
+
+
+def cities_in_both_scripts(exhibit: Exhibit, language: str) -> list[dict[str, str]]:
+    """Each city's name in Latin script and in Chinese, for covers that show both."""
+    latin_language = "en" if language == "zh" else language
+    return [
+        {
+            "latin": pick_text(city.name, latin_language, exhibit.default_language)[0],
+            "hanzi": pick_text(city.name, "zh", exhibit.default_language)[0],
+            "country": pick_text(city.country, language, exhibit.default_language)[0],
+        }
+        for city in exhibit.cities
+    ]
+
+
+def template_context(exhibit: Exhibit, localised: LocalisedExhibit, request: BuildRequest) -> dict[str, Any]:
+    variables = dict(request.variables)
+    year = edition_year(exhibit, variables)
+    draft_languages = [code for code, status in exhibit.translations.items() if status == "draft"]
+    return {
+        "exhibit": localised.data,
+        "lang": localised.language,
+        "year": year,
+        "anniversary": exhibit.anniversary(year),
+        "cities": cities_in_both_scripts(exhibit, localised.language),
+        "draft_translation": localised.language in draft_languages,
+        "vars": variables,
+        "fonts_url": (builtin_root() / "fonts").as_uri() + "/",
+        "content_url": Path(request.content_dir).resolve().as_uri() + "/",
+        "layout": request.layout,
+    }
+
+
+def render_exhibit_html(exhibit: Exhibit, request: BuildRequest) -> tuple[str, LocalisedExhibit]:
+    localised = localise(exhibit, request.language)
+    layout = LayoutRequest(request.layout, request.language, tuple(layout_search_path(request.project_root)))
+    html = render_layout_html(layout, template_context(exhibit, localised, request))
+    return html, localised
+
+
+def sandbox_for(request: BuildRequest, allowed_hosts: tuple[str, ...] = ()) -> SandboxFetcher:
+    roots = {Path(request.project_root).resolve(), builtin_root(), Path(request.content_dir).resolve()}
+    return SandboxFetcher(allowed_roots=tuple(sorted(roots)), allowed_hosts=allowed_hosts)
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write to a temporary file beside `path`, then rename: readers never see half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def build_document(request: BuildRequest, exhibit: Exhibit | None = None) -> BuildResult:
+    """Build one PDF; raises a TwinprintError with a user-facing message on failure."""
+    exhibit = exhibit or load_exhibit(request.content_dir)
+    html, localised = render_exhibit_html(exhibit, request)
+    base_url = Path(request.content_dir).resolve().as_uri() + "/"
+    rendered = render_pdf(html, base_url, sandbox_for(request), PdfOptions(qr_error_correction=request.qr_error_correction))
+    output = Path(request.output_dir) / output_name(exhibit.slug, request.layout, request.language)
+    try:
+        write_atomically(output, rendered.pdf)
+    except OSError as error:
+        raise BuildError(f"{output}: cannot write the PDF: {error.strerror or error}") from None
+    warnings = [f"missing {request.language} translation, used {exhibit.default_language}: {path}" for path in localised.fallbacks]
+    return BuildResult(request, output, rendered.page_count, warnings + rendered.warnings, rendered)

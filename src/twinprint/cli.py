@@ -1,0 +1,150 @@
+"""The command line only: parse, call the pipeline, print, set the exit code."""
+
+from __future__ import annotations
+
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Any, Sequence
+
+import click
+from rich.console import Console
+
+from . import __version__
+from .build import DEFAULT_LAYOUT, BuildRequest, build_document, resolve_languages
+from .content import find_content_folders, load_exhibit
+from .errors import ContentError, TwinprintError, UsageError
+
+console = Console(stderr=False, highlight=False, soft_wrap=True)
+errors = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def parse_assignments(values: Sequence[str]) -> tuple[tuple[str, str], ...]:
+    pairs = []
+    for value in values:
+        key, sep, text = value.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"--set: expected KEY=VALUE, got {value!r}")
+        pairs.append((key.strip(), text))
+    return tuple(pairs)
+
+
+def content_folders(project: Path, given: Sequence[Path]) -> list[Path]:
+    if given:
+        return [Path(p) for p in given]
+    folders = find_content_folders(project / "content")
+    if not folders:
+        raise UsageError(f"no content folders with exhibit.yaml under {project / 'content'}")
+    return folders
+
+
+def report_error(error: TwinprintError) -> None:
+    errors.print(f"Error: {error.message}", markup=False)
+
+
+class TwinprintGroup(click.Group):
+    """Turns TwinprintError into one line on stderr and its exit code (traceback with --debug)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except TwinprintError as error:
+            if ctx.obj and ctx.obj.get("debug"):
+                traceback.print_exc()
+            report_error(error)
+            ctx.exit(error.exit_code)
+
+
+@click.group(cls=TwinprintGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="twinprint")
+@click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
+@click.option("--project", type=click.Path(file_okay=False, path_type=Path), default=Path("."), show_default=True,
+              help="Project root: its content/, layouts/ and twinprint.toml are used.")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool, project: Path) -> None:
+    """twinprint: print-ready PDFs for city-twinning exhibitions."""
+    ctx.ensure_object(dict)
+    ctx.obj.update(debug=debug, project=project)
+
+
+@cli.command()
+@click.argument("content_dirs", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--layout", "-l", default=DEFAULT_LAYOUT, show_default=True, help="Layout name (a folder of layouts/).")
+@click.option("--lang", default="en", show_default=True, help="Language code, or 'all' for every language the content declares.")
+@click.option("--output", "-o", type=click.Path(path_type=Path), default=Path("build"), show_default=True, help="Output folder.")
+@click.option("--set", "assignments", multiple=True, metavar="KEY=VALUE", help="Set a layout variable, e.g. recipient=\"…\".")
+@click.option("--qr-ec", type=click.Choice(["L", "M", "Q", "H"]), default="M", show_default=True, help="QR error correction level.")
+@click.pass_context
+def build(ctx: click.Context, content_dirs: tuple[Path, ...], layout: str, lang: str, output: Path,
+          assignments: tuple[str, ...], qr_ec: str) -> None:
+    """Build PDFs: build/<slug>/<layout>.<lang>.pdf for each content folder (all of content/ by default)."""
+    project: Path = ctx.obj["project"]
+    variables = parse_assignments(assignments)
+    failures = 0
+    for folder in content_folders(project, content_dirs):
+        failures += _build_folder(folder, project, layout, lang, output, variables, qr_ec)
+    if failures:
+        raise TwinprintError(f"{failures} document{'s' if failures > 1 else ''} failed")
+
+
+def _build_folder(folder: Path, project: Path, layout: str, lang: str, output: Path,
+                  variables: tuple[tuple[str, str], ...], qr_ec: str) -> int:
+    try:
+        exhibit = load_exhibit(folder)
+    except TwinprintError as error:
+        report_error(error)
+        return 1
+    failures = 0
+    for language in resolve_languages(exhibit, lang):
+        request = BuildRequest(folder, layout, language, output, project, variables, qr_ec)
+        started = time.perf_counter()
+        try:
+            result = build_document(request, exhibit)
+        except TwinprintError as error:
+            report_error(error)
+            failures += 1
+            continue
+        for warning in result.warnings:
+            errors.print(f"Warning: {warning}", markup=False)
+        console.print(f"built {result.output} ({result.page_count} pages, {time.perf_counter() - started:.1f} s)", markup=False)
+    return failures
+
+
+@cli.command()
+@click.argument("content_dirs", nargs=-1, type=click.Path(path_type=Path))
+@click.pass_context
+def validate(ctx: click.Context, content_dirs: tuple[Path, ...]) -> None:
+    """Check content folders against the content model; print every problem."""
+    problems = 0
+    for folder in content_folders(ctx.obj["project"], content_dirs):
+        try:
+            exhibit = load_exhibit(folder)
+        except ContentError as error:
+            for problem in error.problems:
+                errors.print(f"Error: {problem.one_line()}", markup=False)
+            problems += len(error.problems)
+            continue
+        console.print(f"ok {folder} ({len(exhibit.sections)} sections, languages {', '.join(exhibit.languages)})", markup=False)
+    if problems:
+        raise TwinprintError(f"{problems} problem{'s' if problems > 1 else ''} found")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the exit code so tests can run the CLI in-process."""
+    try:
+        cli.main(args=list(argv) if argv is not None else None, prog_name="twinprint", standalone_mode=False)
+    except click.exceptions.Exit as done:
+        return done.exit_code
+    except click.ClickException as error:
+        error.show()
+        return error.exit_code
+    except click.exceptions.Abort:
+        errors.print("Aborted.", markup=False)
+        return 1
+    return 0
+
+
+def run() -> None:
+    sys.exit(main())
+

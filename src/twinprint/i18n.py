@@ -1,0 +1,134 @@
+"""Languages: pick each text in the wanted language, format dates, translate UI strings.
+
+`localise()` turns an Exhibit into plain nested dicts of strings for one
+language, so templates never see language mappings; every fallback to the
+default language is reported with the field it happened in.
+"""
+
+from __future__ import annotations
+
+import gettext
+import io
+import typing
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from babel import Locale
+from babel.dates import format_date, format_skeleton
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from pydantic import BaseModel
+
+from .model import TEXT_MARKER, Exhibit, PartialDate
+
+LOCALE_DIR = Path(__file__).parent / "locale"
+BABEL_LOCALES = {"en": "en_GB", "it": "it_IT", "zh": "zh_Hans_CN"}
+
+
+@dataclass
+class LocalisedExhibit:
+    """An exhibit in one language: plain data for templates, plus what fell back."""
+
+    language: str
+    data: dict[str, Any]
+    fallbacks: list[str] = field(default_factory=list)
+
+
+def babel_locale(language: str) -> Locale:
+    return Locale.parse(BABEL_LOCALES.get(language, language))
+
+
+def format_partial_date(date: PartialDate, language: str) -> str:
+    """'1980', 'February 2020' or '3 July 1979', as the locale writes them."""
+    locale = babel_locale(language)
+    if date.precision == "year":
+        return format_skeleton("y", date.as_date(), locale=locale)
+    if date.precision == "month":
+        return format_skeleton("yMMMM", date.as_date(), locale=locale)
+    return format_date(date.as_date(), format="long", locale=locale)
+
+
+@lru_cache(maxsize=None)
+def translations_for(language: str) -> gettext.NullTranslations:
+    """Interface strings for a language, from its .po catalogue (compiled in memory)."""
+    po_file = LOCALE_DIR / language / "LC_MESSAGES" / "twinprint.po"
+    if not po_file.is_file():
+        return gettext.NullTranslations()
+    with po_file.open("rb") as handle:
+        catalogue = read_po(handle, locale=language)
+    buffer = io.BytesIO()
+    write_mo(buffer, catalogue)
+    buffer.seek(0)
+    return gettext.GNUTranslations(buffer)
+
+
+def _is_text_annotation(annotation: Any) -> bool:
+    if TEXT_MARKER in getattr(annotation, "__metadata__", ()):
+        return True
+    return any(_is_text_annotation(arg) for arg in typing.get_args(annotation))
+
+
+def pick_text(value: str | dict[str, str], language: str, default_language: str) -> tuple[str, bool]:
+    """The text in `language`; else in the default language. Returns (text, fell_back)."""
+    if isinstance(value, str):
+        return value, False
+    if language in value:
+        return value[language], False
+    if default_language in value:
+        return value[default_language], True
+    return next(iter(value.values())), True
+
+
+class _Localiser:
+    def __init__(self, language: str, default_language: str) -> None:
+        self.language = language
+        self.default_language = default_language
+        self.fallbacks: list[str] = []
+
+    def text(self, value: str | dict[str, str], path: str) -> str:
+        text, fell_back = pick_text(value, self.language, self.default_language)
+        if fell_back:
+            self.fallbacks.append(path)
+        return text
+
+    def record(self, record: BaseModel, path: str) -> dict[str, Any]:
+        data: dict[str, Any] = {}
+        for name, info in type(record).model_fields.items():
+            value = getattr(record, name)
+            field_path = f"{path}.{name}" if path else name
+            is_text = TEXT_MARKER in info.metadata or _is_text_annotation(info.annotation)
+            if value is not None and is_text:
+                data[name] = self.text(value, field_path)
+            else:
+                data[name] = self.value(value, field_path)
+        return data
+
+    def value(self, value: Any, path: str) -> Any:
+        if isinstance(value, PartialDate):
+            return {"iso": value.iso(), "year": value.year, "text": format_partial_date(value, self.language)}
+        if isinstance(value, BaseModel):
+            return self.record(value, path)
+        if isinstance(value, list):
+            return [self.value(item, f"{path}[{i}]") for i, item in enumerate(value)]
+        return value
+
+
+def _add_quote_originals(data: dict[str, Any], exhibit: Exhibit, language: str) -> None:
+    """A translated quote keeps its original wording beside the translation."""
+    for section_data, section in zip(data["sections"], exhibit.sections):
+        for quote_data, quote in zip(section_data["quotes"], section.quotes):
+            original = quote.original_language
+            quote_data["original"] = None
+            if original and original != language and isinstance(quote.text, dict) and original in quote.text:
+                if quote.text.get(language):
+                    quote_data["original"] = quote.text[original]
+
+
+def localise(exhibit: Exhibit, language: str) -> LocalisedExhibit:
+    """The exhibit's texts in one language, falling back to its default language."""
+    localiser = _Localiser(language, exhibit.default_language)
+    data = localiser.record(exhibit, "")
+    _add_quote_originals(data, exhibit, language)
+    return LocalisedExhibit(language, data, localiser.fallbacks)

@@ -1,0 +1,252 @@
+"""The typed content model of an exhibit: what a content folder must say, no I/O."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+
+LANGUAGE_RE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
+SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+LINK_SCHEMES = ("http", "https", "mailto", "tel")
+
+
+def _check_language(code: str) -> str:
+    if not LANGUAGE_RE.match(code):
+        raise ValueError(f"expected a language code such as 'en', 'it' or 'zh', got {code!r}")
+    return code
+
+
+Language = Annotated[str, BeforeValidator(_check_language)]
+
+
+def _check_text(value: Any) -> Any:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict):
+        if not value:
+            raise ValueError("expected a text or a mapping language -> text, got an empty mapping")
+        for code, text in value.items():
+            if not isinstance(code, str) or not LANGUAGE_RE.match(code):
+                raise ValueError(f"expected language codes as keys (en, it, zh), got {code!r}")
+            if not isinstance(text, str):
+                raise ValueError(f"expected a text for language {code!r}, got {type(text).__name__}")
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    raise ValueError(f"expected a text or a mapping language -> text, got {type(value).__name__}")
+
+
+class _TextMarker:
+    """Marks Text fields so the localiser can find them in any record."""
+
+
+TEXT_MARKER = _TextMarker()
+
+# A text field is a plain string (one language) or a mapping language -> string.
+Text = Annotated[str | dict[str, str], BeforeValidator(_check_text), TEXT_MARKER]
+
+
+class Strict(BaseModel):
+    """Base of every content record: unknown keys are errors, so typos are caught."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PartialDate(Strict):
+    """A date known to the year, the month or the day, as sources often give them."""
+
+    year: int = Field(ge=1, le=9999)
+    month: int | None = Field(default=None, ge=1, le=12)
+    day: int | None = Field(default=None, ge=1, le=31)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _parse(cls, value: Any) -> Any:
+        if isinstance(value, bool):
+            raise ValueError("expected a date: YYYY, YYYY-MM or YYYY-MM-DD")
+        if isinstance(value, dt.datetime):
+            value = value.date()
+        if isinstance(value, dt.date):
+            return {"year": value.year, "month": value.month, "day": value.day}
+        if isinstance(value, int):
+            return {"year": value}
+        if isinstance(value, str):
+            match = re.fullmatch(r"(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?", value.strip())
+            if not match or (match[3] and not match[2]):
+                raise ValueError(f"expected a date: YYYY, YYYY-MM or YYYY-MM-DD, got {value!r}")
+            return {k: int(v) for k, v in zip(("year", "month", "day"), match.groups()) if v}
+        return value
+
+    @model_validator(mode="after")
+    def _exists(self) -> "PartialDate":
+        if self.day is not None:
+            try:
+                dt.date(self.year, self.month or 1, self.day)
+            except ValueError as error:
+                raise ValueError(f"no such day: {error}") from None
+        return self
+
+    @property
+    def precision(self) -> Literal["year", "month", "day"]:
+        return "day" if self.day else "month" if self.month else "year"
+
+    def as_date(self) -> dt.date:
+        return dt.date(self.year, self.month or 1, self.day or 1)
+
+    def iso(self) -> str:
+        parts = [f"{self.year:04d}"] + [f"{p:02d}" for p in (self.month, self.day) if p]
+        return "-".join(parts)
+
+
+class Link(Strict):
+    """A URL with a label; every link a panel carries becomes a QR code."""
+
+    url: str
+    label: Text
+    placeholder: bool = False
+
+    @field_validator("url")
+    @classmethod
+    def _known_scheme(cls, url: str) -> str:
+        scheme = url.split(":", 1)[0].lower() if ":" in url else ""
+        if scheme not in LINK_SCHEMES:
+            raise ValueError(f"expected a URL starting with {', '.join(s + ':' for s in LINK_SCHEMES)}; got {url!r}")
+        if scheme in ("http", "https") and not re.match(r"^https?://[^/\s]+", url, re.I):
+            raise ValueError(f"expected a URL with a host, got {url!r}")
+        if any(c.isspace() for c in url):
+            raise ValueError(f"expected a URL without spaces, got {url!r}")
+        return url
+
+
+class City(Strict):
+    name: Text
+    country: Text
+
+
+class Source(Strict):
+    organisation: Text
+    publication: Text | None = None
+    note: Text | None = None
+    link: Link | None = None
+
+
+class Credit(Strict):
+    role: Text
+    name: Text
+
+
+class Quote(Strict):
+    text: Text
+    author: str
+    role: Text | None = None
+    # The language the quote was given in by the source; other languages are translations.
+    original_language: Language | None = None
+
+
+class Figure(Strict):
+    id: str
+    image: str
+    caption: Text
+    alt: Text
+    credit: Text | None = None
+
+
+class TimelineEvent(Strict):
+    date: PartialDate
+    title: Text
+    text: Text | None = None
+
+
+class Contact(Strict):
+    name: Text
+    role: Text | None = None
+    organisation: Text | None = None
+    email: str | None = None
+    phone: str | None = None
+    link: Link | None = None
+
+
+class CallToAction(Strict):
+    heading: Text
+    text: Text | None = None
+    link: Link
+
+
+class Venue(Strict):
+    """Where and when an exhibition is shown, for posters."""
+
+    name: Text
+    city: Text | None = None
+    opens: PartialDate | None = None
+    closes: PartialDate | None = None
+
+
+class Section(Strict):
+    id: str
+    title: Text
+    caption: Text | None = None
+    body: Text | None = None
+    quotes: list[Quote] = []
+    figures: list[Figure] = []
+    links: list[Link] = []
+
+    @field_validator("id")
+    @classmethod
+    def _slug(cls, value: str) -> str:
+        if not SLUG_RE.match(value):
+            raise ValueError(f"expected lowercase letters, digits and dashes, got {value!r}")
+        return value
+
+
+class Exhibit(Strict):
+    """One partnership or exhibition: everything every layout may print."""
+
+    slug: str
+    kind: Literal["exhibition", "partnership"]
+    title: Text
+    subtitle: Text | None = None
+    default_language: Language = "en"
+    languages: list[Language] = ["en"]
+    # Per language: "original", "draft" (awaiting review) or "reviewed".
+    translations: dict[str, Literal["original", "draft", "reviewed"]] = {}
+    cities: list[City] = Field(min_length=2, max_length=2)
+    twinned_since: PartialDate
+    # The year this edition speaks from (the exhibition's or survey's year); anniversaries count to it.
+    year: int | None = Field(default=None, ge=1, le=9999)
+    source: Source | None = None
+    credits: list[Credit] = []
+    keywords: list[str] = []
+    venue: Venue | None = None
+    hero: str | None = None
+    sections: list[Section] = Field(min_length=1)
+    timeline: list[TimelineEvent] = []
+    contacts: list[Contact] = []
+    call_to_action: CallToAction | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Exhibit":
+        if self.default_language not in self.languages:
+            raise ValueError(f"default_language {self.default_language!r} is not among languages {self.languages}")
+        ids = [s.id for s in self.sections]
+        duplicates = sorted({i for i in ids if ids.count(i) > 1})
+        if duplicates:
+            raise ValueError(f"section ids must be unique, repeated: {', '.join(duplicates)}")
+        if self.hero and self.hero not in {f.id for f in self.figures()}:
+            raise ValueError(f"hero {self.hero!r} names no figure of any section")
+        return self
+
+    def figures(self) -> list[Figure]:
+        return [figure for section in self.sections for figure in section.figures]
+
+    def links(self) -> list[Link]:
+        found = [link for section in self.sections for link in section.links]
+        if self.call_to_action:
+            found.append(self.call_to_action.link)
+        return found
+
+    def anniversary(self, year: int) -> int:
+        """How many years the twinning has run in `year` (40 for 1980 -> 2020)."""
+        return year - self.twinned_since.year
