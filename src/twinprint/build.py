@@ -34,6 +34,12 @@ class BuildRequest:
     project_root: Path = Path(".")
     variables: tuple[tuple[str, str], ...] = ()
     qr_error_correction: str = "M"
+    profile: str = "screen"
+    # Paper name (A4, A2, B1, tabloid…) or WxH in mm; None keeps the layout's own size.
+    paper: str | None = None
+    orientation: str | None = None
+    preflight: bool = True
+    previews: bool = False
 
 
 @dataclass
@@ -45,9 +51,23 @@ class BuildResult:
     rendered: RenderedPdf | None = None
 
 
-def output_name(slug: str, layout: str, language: str) -> str:
-    """Output file name, relative to the output folder: `<slug>/<layout>.<lang>.pdf`."""
-    return f"{slug}/{layout}.{language}.pdf"
+def output_name(slug: str, layout: str, language: str, profile: str = "screen", paper: str | None = None,
+                orientation: str | None = None) -> str:
+    """Output file name relative to the output folder.
+
+    `<slug>/<layout>[-<paper>[-landscape]].<lang>[.<profile>].pdf`: the paper part
+    only when a paper size was asked for, the profile part only when not 'screen'.
+    """
+    variant = f"-{paper}" if paper else ""
+    if orientation == "landscape":
+        variant += "-landscape"
+    suffix = "" if profile == "screen" else f".{profile}"
+    return f"{slug}/{layout}{variant}.{language}{suffix}.pdf"
+
+
+def request_output(request: BuildRequest, slug: str) -> Path:
+    name = output_name(slug, request.layout, request.language, request.profile, request.paper, request.orientation)
+    return Path(request.output_dir) / name
 
 
 def resolve_languages(exhibit: Exhibit, language: str) -> list[str]:
@@ -78,6 +98,11 @@ def cities_in_both_scripts(exhibit: Exhibit, language: str) -> list[dict[str, st
     ]
 
 
+def hero_figure(data: dict[str, Any], hero_id: str | None) -> dict[str, Any] | None:
+    figures = [f for section in data["sections"] for f in section["figures"]]
+    return next((f for f in figures if f["id"] == hero_id), figures[0] if figures else None)
+
+
 def template_context(exhibit: Exhibit, localised: LocalisedExhibit, request: BuildRequest) -> dict[str, Any]:
     variables = dict(request.variables)
     year = edition_year(exhibit, variables)
@@ -88,6 +113,7 @@ def template_context(exhibit: Exhibit, localised: LocalisedExhibit, request: Bui
         "year": year,
         "anniversary": exhibit.anniversary(year),
         "cities": cities_in_both_scripts(exhibit, localised.language),
+        "hero": hero_figure(localised.data, exhibit.hero),
         "draft_translation": localised.language in draft_languages,
         "vars": variables,
         "fonts_url": (builtin_root() / "fonts").as_uri() + "/",
@@ -129,7 +155,7 @@ def build_document(request: BuildRequest, exhibit: Exhibit | None = None) -> Bui
     html, localised = render_exhibit_html(exhibit, request)
     base_url = Path(request.content_dir).resolve().as_uri() + "/"
     rendered = render_pdf(html, base_url, sandbox_for(request), PdfOptions(qr_error_correction=request.qr_error_correction))
-    output = Path(request.output_dir) / output_name(exhibit.slug, request.layout, request.language)
+    output = request_output(request, exhibit.slug)
     try:
         write_atomically(output, rendered.pdf)
     except OSError as error:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import time
 import traceback
 from pathlib import Path
 from typing import Any, Sequence
@@ -12,7 +11,8 @@ import click
 from rich.console import Console
 
 from . import __version__
-from .build import DEFAULT_LAYOUT, BuildRequest, build_document, resolve_languages
+from .batch import JobOutcome, run_jobs
+from .build import DEFAULT_LAYOUT, BuildRequest
 from .content import find_content_folders, load_exhibit
 from .errors import ContentError, TwinprintError, UsageError
 
@@ -81,34 +81,25 @@ def build(ctx: click.Context, content_dirs: tuple[Path, ...], layout: str, lang:
     """Build PDFs: build/<slug>/<layout>.<lang>.pdf for each content folder (all of content/ by default)."""
     project: Path = ctx.obj["project"]
     variables = parse_assignments(assignments)
-    failures = 0
-    for folder in content_folders(project, content_dirs):
-        failures += _build_folder(folder, project, layout, lang, output, variables, qr_ec)
-    if failures:
-        raise TwinprintError(f"{failures} document{'s' if failures > 1 else ''} failed")
+    requests = [
+        BuildRequest(folder, layout, lang, output, project, variables, qr_ec)
+        for folder in content_folders(project, content_dirs)
+    ]
+    report = run_jobs(requests, on_outcome=print_outcome)
+    if report.failed:
+        count = len(report.failed)
+        raise TwinprintError(f"{count} document{'s' if count > 1 else ''} failed")
 
 
-def _build_folder(folder: Path, project: Path, layout: str, lang: str, output: Path,
-                  variables: tuple[tuple[str, str], ...], qr_ec: str) -> int:
-    try:
-        exhibit = load_exhibit(folder)
-    except TwinprintError as error:
-        report_error(error)
-        return 1
-    failures = 0
-    for language in resolve_languages(exhibit, lang):
-        request = BuildRequest(folder, layout, language, output, project, variables, qr_ec)
-        started = time.perf_counter()
-        try:
-            result = build_document(request, exhibit)
-        except TwinprintError as error:
-            report_error(error)
-            failures += 1
-            continue
-        for warning in result.warnings:
-            errors.print(f"Warning: {warning}", markup=False)
-        console.print(f"built {result.output} ({result.page_count} pages, {time.perf_counter() - started:.1f} s)", markup=False)
-    return failures
+def print_outcome(outcome: JobOutcome) -> None:
+    if outcome.status == "failed":
+        errors.print(f"Error: {outcome.error}", markup=False)
+        return
+    result = outcome.result
+    assert result is not None
+    for warning in result.warnings:
+        errors.print(f"Warning: {warning}", markup=False)
+    console.print(f"built {result.output} ({result.page_count} pages, {outcome.seconds:.1f} s)", markup=False)
 
 
 @cli.command()
@@ -133,7 +124,8 @@ def validate(ctx: click.Context, content_dirs: tuple[Path, ...]) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit code so tests can run the CLI in-process."""
     try:
-        cli.main(args=list(argv) if argv is not None else None, prog_name="twinprint", standalone_mode=False)
+        code = cli.main(args=list(argv) if argv is not None else None, prog_name="twinprint", standalone_mode=False)
+        return code if isinstance(code, int) else 0
     except click.exceptions.Exit as done:
         return done.exit_code
     except click.ClickException as error:
@@ -142,7 +134,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except click.exceptions.Abort:
         errors.print("Aborted.", markup=False)
         return 1
-    return 0
 
 
 def run() -> None:
