@@ -59,7 +59,11 @@ def _node_to_data(node: yaml.Node, path: FieldPath, lines: _LineMap, file: Path)
         return data
     if isinstance(node, yaml.SequenceNode):
         return [_node_to_data(item, path + (i,), lines, file) for i, item in enumerate(node.value)]
-    return yaml.SafeLoader.construct_object(_SCALAR_LOADER, node)  # type: ignore[arg-type]
+    try:
+        return yaml.SafeLoader.construct_object(_SCALAR_LOADER, node)  # type: ignore[arg-type]
+    except ValueError:
+        # An impossible date such as 1980-02-30: keep the text so validation names the field.
+        return node.value
 
 
 _SCALAR_LOADER = yaml.SafeLoader("")
@@ -73,7 +77,7 @@ def parse_yaml(file: Path, text: str) -> tuple[Any, _LineMap]:
         mark = getattr(error, "problem_mark", None)
         line = mark.line + 1 if mark else None
         problem = getattr(error, "problem", None) or str(error)
-        if "\t" in problem or "tab" in problem.lower():
+        if "\t" in problem or "\\t" in problem:
             problem += " (YAML does not allow tabs for indentation; use spaces)"
         raise ContentError.single(file, "", f"malformed YAML: {problem}", "yaml", line) from None
     lines = _LineMap()

@@ -242,9 +242,12 @@ class Exhibit(Strict):
         return [figure for section in self.sections for figure in section.figures]
 
     def links(self) -> list[Link]:
+        """Every link the exhibit carries, each of which a layout may print as a QR code."""
         found = [link for section in self.sections for link in section.links]
         if self.call_to_action:
             found.append(self.call_to_action.link)
+        if self.source and self.source.link:
+            found.append(self.source.link)
         return found
 
     def anniversary(self, year: int) -> int:

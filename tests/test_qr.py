@@ -1,0 +1,61 @@
+"""QR codes: compact vector path, quiet zone, error correction, decodable."""
+
+from __future__ import annotations
+
+import pytest
+import zxingcpp
+from PIL import Image, ImageDraw
+
+from twinprint.errors import ContentError
+from twinprint.qr import QUIET_ZONE_MODULES, make_qr, qr_matrix, qr_svg
+
+URL = "https://example.org/twinprint/nanjing-florence/silk-road"
+
+
+def rasterise(code, scale: int = 6) -> Image.Image:
+    """Draw the code's runs as pixels, the way the PDF stage draws them."""
+    side = code.side_modules * scale
+    image = Image.new("L", (side, side), 255)
+    draw = ImageDraw.Draw(image)
+    q = QUIET_ZONE_MODULES
+    for row, column, length in code.runs:
+        draw.rectangle([(column + q) * scale, (row + q) * scale, (column + q + length) * scale - 1, (row + q + 1) * scale - 1], fill=0)
+    return image
+
+
+@pytest.mark.parametrize("level", ["L", "M", "Q", "H"])
+def test_runs_decode_back_to_the_url(level):
+    code = make_qr(URL, level)
+    results = zxingcpp.read_barcodes(rasterise(code))
+    assert [r.text for r in results] == [URL]
+    assert results[0].ec_level == level
+
+
+def test_path_is_runs_not_one_square_per_module():
+    code = make_qr(URL)
+    dark_modules = sum(sum(row) for row in qr_matrix(URL))
+    assert len(code.runs) < dark_modules * 0.7
+    assert code.svg_path().count("M") == len(code.runs)
+
+
+def test_quiet_zone_is_at_least_four_modules():
+    code = make_qr(URL)
+    assert code.side_modules == code.modules + 8
+    svg = qr_svg(URL)
+    assert f'viewBox="0 0 {code.side_modules} {code.side_modules}"' in svg
+    first_columns = [column for _, column, _ in code.runs]
+    assert min(first_columns) == 0  # runs start at the symbol edge; the quiet zone is added around it
+
+
+def test_higher_error_correction_needs_more_modules():
+    assert make_qr(URL, "H").modules > make_qr(URL, "L").modules
+
+
+def test_too_long_for_a_qr_code_is_a_clear_error():
+    with pytest.raises(ContentError, match="do not fit in a QR code at error correction H"):
+        make_qr("https://example.org/" + "x" * 3000, "H")
+
+
+def test_unknown_error_correction_level():
+    with pytest.raises(ContentError, match="expected one of L, M, Q, H"):
+        make_qr(URL, "X")
