@@ -59,3 +59,21 @@ def test_too_long_for_a_qr_code_is_a_clear_error():
 def test_unknown_error_correction_level():
     with pytest.raises(ContentError, match="expected one of L, M, Q, H"):
         make_qr(URL, "X")
+
+
+@pytest.mark.parametrize("level", ["L", "M", "H"])
+def test_fast_mask_choice_matches_qrcode_exactly(level):
+    """Same matrix, module for module, as qrcode's own (slow) mask search, small and large versions."""
+    import random
+    import string
+
+    import qrcode
+
+    rng = random.Random(level)
+    constant = {"L": qrcode.constants.ERROR_CORRECT_L, "M": qrcode.constants.ERROR_CORRECT_M, "H": qrcode.constants.ERROR_CORRECT_H}[level]
+    for length in (5, 20, 45, 90, 160, 300):
+        url = "https://example.org/" + "".join(rng.choice(string.ascii_letters + "/-_?=&%") for _ in range(length))
+        reference = qrcode.QRCode(error_correction=constant, border=0)
+        reference.add_data(url)
+        reference.make(fit=True)
+        assert qr_matrix(url, level) == [list(row) for row in reference.get_matrix()], (level, length)
