@@ -16,7 +16,7 @@ from typing import Any
 from .content import load_exhibit
 from .errors import BuildError, UsageError
 from .i18n import LocalisedExhibit, localise, pick_text
-from .layouts import LayoutRequest, builtin_root, layout_search_path, render_layout_html
+from .layouts import LayoutRequest, builtin_root, layout_search_path, render_layout_html, template_files
 from .model import Exhibit
 from .render import PdfOptions, RenderedPdf, SandboxFetcher, render_pdf
 
@@ -131,7 +131,11 @@ def render_exhibit_html(exhibit: Exhibit, request: BuildRequest) -> tuple[str, L
 
 def sandbox_for(request: BuildRequest, allowed_hosts: tuple[str, ...] = ()) -> SandboxFetcher:
     roots = {Path(request.project_root).resolve(), builtin_root(), Path(request.content_dir).resolve()}
-    return SandboxFetcher(allowed_roots=tuple(sorted(roots)), allowed_hosts=allowed_hosts)
+    layouts = template_files(tuple(layout_search_path(request.project_root)))
+    content = sorted(p for p in Path(request.content_dir).rglob("*") if p.suffix in (".yaml", ".md", ".svg", ".css"))
+    document = f"{Path(request.content_dir) / 'exhibit.yaml'} (layout {request.layout!r})"
+    return SandboxFetcher(allowed_roots=tuple(sorted(roots)), allowed_hosts=allowed_hosts,
+                          referrers=tuple(layouts + content), document=document)
 
 
 def write_atomically(path: Path, data: bytes) -> None:

@@ -6,6 +6,7 @@ path and what was expected; all problems are collected before failing.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,9 @@ import yaml
 from pydantic import ValidationError
 
 from .errors import ContentError, Problem
+from .images import check_image
 from .model import Exhibit
+from .sanitise import UnsafeReference, markdown_images, markdown_issues, resolve_in_folder
 
 EXHIBIT_FILE = "exhibit.yaml"
 MAX_CONTENT_FILE_BYTES = 8 * 1024 * 1024
@@ -87,12 +90,11 @@ def parse_yaml(file: Path, text: str) -> tuple[Any, _LineMap]:
 
 
 def read_text_file(path: Path, root: Path, *, field: str, referrer: Path) -> str:
-    """Read a file the content names, refusing anything outside the content folder."""
-    resolved = (root / path).resolve() if not Path(path).is_absolute() else None
-    if resolved is None or not resolved.is_relative_to(root.resolve()):
-        raise ContentError.single(referrer, field, f"expected a path inside {root}, got {str(path)!r}", "outside-folder")
-    if not resolved.is_file():
-        raise ContentError.single(referrer, field, f"file not found: {path}", "missing-file")
+    """Read a file the content names, refusing anything outside the content folder (after `..` and symlinks)."""
+    try:
+        resolved = resolve_in_folder(str(path), root)
+    except UnsafeReference as error:
+        raise ContentError.single(referrer, field, error.message, error.code) from None
     if resolved.stat().st_size > MAX_CONTENT_FILE_BYTES:
         raise ContentError.single(referrer, field, f"file {path} is larger than {MAX_CONTENT_FILE_BYTES} bytes", "too-large")
     try:
@@ -101,13 +103,35 @@ def read_text_file(path: Path, root: Path, *, field: str, referrer: Path) -> str
         raise ContentError.single(referrer, field, f"expected UTF-8 text in {path}", "encoding") from None
 
 
+def markdown_problems(text: str, folder: Path, file: Path, field: str, first_line: int = 1) -> list[Problem]:
+    """Raw HTML, unsafe links and bad images in one Markdown text, located in `file` from `first_line`."""
+    problems = [Problem(str(file), field, i.message, i.code, first_line + i.line - 1) for i in markdown_issues(text)]
+    for line, src in markdown_images(text):
+        try:
+            check_image(src, folder)
+        except UnsafeReference as error:
+            problems.append(Problem(str(file), field, f"Markdown image: {error.message}", error.code, first_line + line - 1))
+    return problems
+
+
+def _read_body(reference: str, folder: Path, file: Path, field: str) -> str:
+    text = read_text_file(Path(reference), folder, field=field, referrer=file)
+    problems = markdown_problems(text, folder, folder / reference, field)
+    if problems:
+        raise ContentError(problems)
+    return text
+
+
 def _inline_body_files(data: dict[str, Any], root: Path, file: Path, lines: _LineMap) -> None:
-    """Replace every section's `body_file` by the Markdown it names."""
+    """Replace every section's `body_file` by the Markdown it names, checked where it was written."""
     sections = data.get("sections")
     if not isinstance(sections, list):
         return
     for index, section in enumerate(sections):
-        if not isinstance(section, dict) or "body_file" not in section:
+        if not isinstance(section, dict):
+            continue
+        if "body_file" not in section:
+            _check_inline_body(section.get("body"), root, file, ("sections", index, "body"), lines)
             continue
         field_path: FieldPath = ("sections", index, "body_file")
         field = format_field_path(field_path)
@@ -116,16 +140,39 @@ def _inline_body_files(data: dict[str, Any], root: Path, file: Path, lines: _Lin
         reference = section.pop("body_file")
         try:
             if isinstance(reference, str):
-                section["body"] = read_text_file(Path(reference), root, field=field, referrer=file)
+                section["body"] = _read_body(reference, root, file, field)
             elif isinstance(reference, dict) and all(isinstance(v, str) for v in reference.values()):
-                section["body"] = {
-                    lang: read_text_file(Path(ref), root, field=f"{field}.{lang}", referrer=file) for lang, ref in reference.items()
-                }
+                section["body"] = {lang: _read_body(ref, root, file, f"{field}.{lang}") for lang, ref in reference.items()}
             else:
                 raise ContentError.single(file, field, "expected a path or a mapping language -> path", "wrong-type")
         except ContentError as error:
             line = lines.line_for(field_path)
-            raise ContentError([Problem(p.file, p.field, p.message, p.code, line) for p in error.problems]) from None
+            raise ContentError([p if p.file != str(file) else replace(p, line=line) for p in error.problems]) from None
+
+
+def _check_inline_body(body: Any, folder: Path, file: Path, path: FieldPath, lines: _LineMap) -> None:
+    texts = {"": body} if isinstance(body, str) else body if isinstance(body, dict) else {}
+    problems = []
+    for lang, text in texts.items():
+        sub_path = path + (lang,) if lang else path
+        if isinstance(text, str):
+            line = lines.line_for(sub_path) or 1
+            problems += markdown_problems(text, folder, file, format_field_path(sub_path), line)
+    if problems:
+        raise ContentError(problems)
+
+
+def _figure_problems(exhibit: Exhibit, folder: Path, file: Path, lines: _LineMap) -> list[Problem]:
+    """Every figure's image must be a sane image file inside the content folder."""
+    problems = []
+    for s, section in enumerate(exhibit.sections):
+        for f, figure in enumerate(section.figures):
+            path: FieldPath = ("sections", s, "figures", f, "image")
+            try:
+                check_image(figure.image, folder)
+            except UnsafeReference as error:
+                problems.append(Problem(str(file), format_field_path(path), error.message, error.code, lines.line_for(path)))
+    return problems
 
 
 def _problems_from_validation(error: ValidationError, file: Path, lines: _LineMap) -> list[Problem]:
@@ -157,9 +204,13 @@ def load_exhibit(folder: Path) -> Exhibit:
         raise ContentError.single(file, "slug", "the slug is the folder name; remove this key", "extra_forbidden", lines.line_for(("slug",)))
     _inline_body_files(data, folder, file, lines)
     try:
-        return Exhibit.model_validate({**data, "slug": folder.resolve().name})
+        exhibit = Exhibit.model_validate({**data, "slug": folder.resolve().name})
     except ValidationError as error:
         raise ContentError(_problems_from_validation(error, file, lines)) from None
+    problems = _figure_problems(exhibit, folder, file, lines)
+    if problems:
+        raise ContentError(problems)
+    return exhibit
 
 
 def find_content_folders(content_root: Path) -> list[Path]:

@@ -7,10 +7,13 @@ import re
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+
+from .qr import qr_capacity_problem
+from .sanitise import find_raw_html, link_scheme_problem
 
 LANGUAGE_RE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
-LINK_SCHEMES = ("http", "https", "mailto", "tel")
 
 
 def _check_language(code: str) -> str:
@@ -23,6 +26,10 @@ Language = Annotated[str, BeforeValidator(_check_language)]
 
 
 def _check_text(value: Any) -> Any:
+    for text in [value] if isinstance(value, str) else value.values() if isinstance(value, dict) else []:
+        found = find_raw_html(text) if isinstance(text, str) else None
+        if found:
+            raise PydanticCustomError("raw-html", "HTML markup is not allowed in content text (write Markdown), found {tag}", {"tag": repr(found[1])})
     if isinstance(value, str):
         return value
     if isinstance(value, dict):
@@ -111,13 +118,13 @@ class Link(Strict):
     @field_validator("url")
     @classmethod
     def _known_scheme(cls, url: str) -> str:
-        scheme = url.split(":", 1)[0].lower() if ":" in url else ""
-        if scheme not in LINK_SCHEMES:
-            raise ValueError(f"expected a URL starting with {', '.join(s + ':' for s in LINK_SCHEMES)}; got {url!r}")
-        if scheme in ("http", "https") and not re.match(r"^https?://[^/\s]+", url, re.I):
-            raise ValueError(f"expected a URL with a host, got {url!r}")
-        if any(c.isspace() for c in url):
-            raise ValueError(f"expected a URL without spaces, got {url!r}")
+        problem = link_scheme_problem(url)
+        if problem:
+            raise PydanticCustomError("link-scheme", problem)
+        # The loosest level here; the level a build asks for is checked again by the build.
+        problem = qr_capacity_problem(url, "L")
+        if problem:
+            raise PydanticCustomError("qr-capacity", problem)
         return url
 
 

@@ -8,10 +8,14 @@ into the page's content stream, which is many times faster than SVG layout.
 from __future__ import annotations
 
 import hashlib
+import http.client
 import logging
+import time
+import urllib.error
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, NoReturn
+from urllib import request
 from urllib.parse import unquote, urlparse
 
 import pydyf
@@ -25,7 +29,11 @@ PX_TO_PT = 0.75
 # @font-face local() fonts reach the fetcher as file: URLs of the system's font folders.
 SYSTEM_FONT_ROOTS = (Path("/usr/share/fonts"), Path("/usr/local/share/fonts"))
 FONT_SUFFIXES = (".ttf", ".otf", ".ttc", ".woff", ".woff2")
+MAX_FILE_BYTES = 100 * 1024 * 1024
 MAX_REMOTE_BYTES = 20 * 1024 * 1024
+REMOTE_TIMEOUT_S = 10.0
+_READ_CHUNK = 64 * 1024
+REMOTE_HEADERS = {"User-Agent": "twinprint", "Accept-Encoding": "identity"}
 
 
 class _Refused(FatalURLFetchingError):
@@ -34,21 +42,47 @@ class _Refused(FatalURLFetchingError):
 
 @dataclass
 class SandboxFetcher(URLFetcher):
-    """Fetches only what the project allows and records every file it read."""
+    """Fetches only what the project allows and records every file it read.
+
+    file: only inside `allowed_roots` (after `..` and symlinks), data: always,
+    http(s): only from `allowed_hosts`, without redirects, within a time and size
+    limit; anything else is refused, and a refusal stops the build.
+    """
 
     allowed_roots: tuple[Path, ...]
     allowed_hosts: tuple[str, ...] = ()
-    timeout_s: float = 10.0
+    timeout_s: float = REMOTE_TIMEOUT_S
+    max_remote_bytes: int = MAX_REMOTE_BYTES
+    # Files that may have written a reference (templates, content): a refusal names the one that did.
+    referrers: tuple[Path, ...] = ()
+    document: str = "the document"
     fetched: dict[str, str] = field(default_factory=dict)  # url -> sha256 of the bytes
     refused: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        super().__init__(timeout=self.timeout_s, allowed_protocols=("file", "data", "http", "https"), allow_redirects=False)
+        super().__init__(timeout=self.timeout_s, allowed_protocols=("data",), allow_redirects=False)
         self.allowed_roots = tuple(Path(root).resolve() for root in self.allowed_roots)
+        self.allowed_hosts = tuple(host.lower().rstrip(".") for host in self.allowed_hosts)
 
-    def refuse(self, url: str, reason: str) -> None:
-        self.refused.append(f"{url}: {reason}")
-        raise _Refused(f"refused {url!r}: {reason}")
+    def refuse(self, url: str, reason: str) -> NoReturn:
+        message = f"{self.referrer_of(url)}: refused {url[:200]!r}: {reason}"
+        self.refused.append(message)
+        raise _Refused(message)
+
+    def referrer_of(self, url: str) -> str:
+        """The first referrer file that mentions the URL (or, for files, the file's name)."""
+        needles = [url, unquote(url)]
+        if url.lower().startswith("file:"):
+            name = Path(unquote(urlparse(url).path)).name
+            needles += [name] if name else []
+        for path in self.referrers:
+            try:
+                text = path.read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                continue
+            if any(needle in text for needle in needles):
+                return str(path)
+        return self.document
 
     def fetch(self, url: str, headers: Any = None) -> Any:
         scheme = url.split(":", 1)[0].lower() if ":" in url else ""
@@ -57,18 +91,26 @@ class SandboxFetcher(URLFetcher):
         if scheme == "file":
             return self._fetch_file(url)
         if scheme in ("http", "https"):
-            host = (urlparse(url).hostname or "").lower()
+            host = (urlparse(url).hostname or "").lower().rstrip(".")
             if host not in self.allowed_hosts:
-                self.refuse(url, f"host {host!r} is not in the allow-list of twinprint.toml")
+                self.refuse(url, f"host {host!r} is not in [sandbox] allowed_hosts of twinprint.toml")
             return self._fetch_remote(url, headers)
-        self.refuse(url, f"scheme {scheme!r} is not allowed")
+        self.refuse(url, f"the {scheme or 'empty'} scheme is not allowed (only file: inside the project, data:, and allowed http(s) hosts)")
 
     def _fetch_file(self, url: str) -> Any:
-        path = Path(unquote(urlparse(url).path)).resolve()
+        parsed = urlparse(url)
+        if parsed.netloc not in ("", "localhost"):
+            self.refuse(url, f"file URLs on another host ({parsed.netloc!r}) are not allowed")
+        try:
+            path = Path(unquote(parsed.path)).resolve()
+        except (ValueError, OSError, RuntimeError):
+            self.refuse(url, "not a valid file path")
         if not (self._in_project(path) or self._is_system_font(path)):
             self.refuse(url, "outside the project")
         if not path.is_file():
             self.refuse(url, "file not found")
+        if path.stat().st_size > MAX_FILE_BYTES:
+            self.refuse(url, f"larger than {MAX_FILE_BYTES} bytes")
         data = path.read_bytes()
         self.fetched[path.as_uri()] = hashlib.sha256(data).hexdigest()
         return weasyprint.urls.URLFetcherResponse(path.as_uri(), data)
@@ -81,13 +123,43 @@ class SandboxFetcher(URLFetcher):
         return path.suffix.lower() in FONT_SUFFIXES and any(path.is_relative_to(root) for root in SYSTEM_FONT_ROOTS)
 
     def _fetch_remote(self, url: str, headers: Any) -> Any:
-        response = super().fetch(url, headers)
-        data = response.read(MAX_REMOTE_BYTES + 1)
-        response.close()
-        if len(data) > MAX_REMOTE_BYTES:
-            self.refuse(url, f"larger than {MAX_REMOTE_BYTES} bytes")
+        deadline = time.monotonic() + self.timeout_s
+        asked = request.Request(weasyprint.urls.iri_to_uri(url), headers={**REMOTE_HEADERS, **dict(headers or {})})
+        try:
+            # The opener itself, not URLFetcher.fetch: that one inflates compressed bodies before we could cap them.
+            response = request.OpenerDirector.open(self, asked, timeout=self.timeout_s)
+        except urllib.error.HTTPError as error:
+            error.close()
+            self.refuse(url, f"could not fetch it: HTTP {error.code} {error.reason} (redirects are not followed)")
+        except (OSError, ValueError, http.client.HTTPException) as error:
+            self.refuse(url, f"could not fetch it: {error}")
+        encoding = response.headers.get("Content-Encoding", "identity").lower()
+        if encoding not in ("identity", ""):
+            response.close()
+            self.refuse(url, f"compressed responses ({encoding}) are not accepted")
+        data = self._read_capped(url, response, deadline)
         self.fetched[url] = hashlib.sha256(data).hexdigest()
         return weasyprint.urls.URLFetcherResponse(url, data, response.headers)
+
+    def _read_capped(self, url: str, response: Any, deadline: float) -> bytes:
+        """Read in chunks so that a slow or endless body cannot pass the time or size limit."""
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            # read1 returns what has arrived, so the deadline is checked even while a server drips bytes.
+            read = getattr(response, "read1", response.read)
+            while chunk := read(_READ_CHUNK):
+                size += len(chunk)
+                if size > self.max_remote_bytes:
+                    self.refuse(url, f"larger than {self.max_remote_bytes} bytes")
+                if time.monotonic() > deadline:
+                    self.refuse(url, f"took longer than {self.timeout_s:g} s")
+                chunks.append(chunk)
+        except (OSError, http.client.HTTPException) as error:
+            self.refuse(url, f"could not fetch it: {error}")
+        finally:
+            response.close()
+        return b"".join(chunks)
 
 
 @dataclass(frozen=True)
@@ -170,14 +242,20 @@ def _draw_qr_codes(placements: list[QrPlacement], document: Any, pdf: pydyf.PDF,
         page["Contents"] = pydyf.Array([save.reference, page["Contents"], restore_and_draw.reference])
 
 
-def render_pdf(html: str, base_url: str, fetcher: SandboxFetcher, options: PdfOptions = PdfOptions()) -> RenderedPdf:
-    """Lay out the HTML and write the PDF; a refused resource or a WeasyPrint crash is a BuildError."""
+def render_pdf(html: str, base_url: str, fetcher: SandboxFetcher, options: PdfOptions = PdfOptions(),
+               after_layout: Callable[[weasyprint.Document], weasyprint.Document] | None = None) -> RenderedPdf:
+    """Lay out the HTML and write the PDF; a refused resource or a WeasyPrint crash is a BuildError.
+
+    `after_layout` may check the laid-out document (raising to stop) or return a copy with fewer pages.
+    """
     warnings = _WarningCollector()
     try:
         with warnings:
             document = weasyprint.HTML(string=html, base_url=base_url, url_fetcher=fetcher).render(
                 **dict(options.weasyprint_options)
             )
+            if after_layout is not None:
+                document = after_layout(document)
             placements = find_qr_placements(document)
             pdf_bytes = document.write_pdf(
                 finisher=lambda doc, pdf: _draw_qr_codes(placements, doc, pdf, options.qr_error_correction),
@@ -189,6 +267,11 @@ def render_pdf(html: str, base_url: str, fetcher: SandboxFetcher, options: PdfOp
         raise
     except (OSError, ValueError, AssertionError, KeyError, IndexError, TypeError) as error:
         raise BuildError(f"WeasyPrint failed: {type(error).__name__}: {error}") from error
+    except (MemoryError, RecursionError) as error:
+        raise BuildError(f"{fetcher.document}: too large or too deeply nested to render ({type(error).__name__})") from error
+    if fetcher.refused:
+        # WeasyPrint swallows errors while drawing SVG images, refusals included: they still fail the build.
+        raise FetchRefused(fetcher.refused[0])
     return RenderedPdf(pdf_bytes, len(document.pages), placements, dict(fetcher.fetched), warnings.messages)
 
 

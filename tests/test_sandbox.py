@@ -1,0 +1,233 @@
+"""The sandboxed URL fetcher: file: only inside the project, data: always, http(s) only from allowed hosts."""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import io
+import http.server
+import threading
+import time
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+from PIL import Image
+
+from twinprint.errors import FetchRefused
+from twinprint.render import SandboxFetcher, render_pdf
+
+
+
+def _tiny_png() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (2, 2), "red").save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+TINY_PNG = _tiny_png()
+
+
+@pytest.fixture()
+def project(tmp_path: Path) -> Path:
+    root = tmp_path / "project"
+    (root / "content" / "demo" / "images").mkdir(parents=True)
+    (root / "content" / "demo" / "images" / "dot.png").write_bytes(TINY_PNG)
+    (tmp_path / "secret.txt").write_text("outside the project", encoding="utf-8")
+    return root
+
+
+def fetcher_for(root: Path, **options) -> SandboxFetcher:
+    return SandboxFetcher(allowed_roots=(root,), **options)
+
+
+def refusal(fetcher: SandboxFetcher, url: str) -> str:
+    with pytest.raises(BaseException) as caught:
+        fetcher.fetch(url)
+    assert fetcher.refused, f"{url} was not refused but raised {caught.value!r}"
+    return fetcher.refused[-1]
+
+
+def test_file_inside_the_project_is_fetched_and_recorded(project):
+    fetcher = fetcher_for(project)
+    image = project / "content" / "demo" / "images" / "dot.png"
+    response = fetcher.fetch(image.as_uri())
+    assert response.read() == TINY_PNG
+    assert image.resolve().as_uri() in fetcher.fetched
+
+
+@pytest.mark.parametrize("url", [
+    "file:///etc/passwd",
+    "file:///proc/self/environ",
+    "file://localhost/etc/passwd",
+])
+def test_system_files_are_refused(project, url):
+    assert "outside the project" in refusal(fetcher_for(project), url)
+
+
+def test_dot_dot_is_resolved_before_the_check(project):
+    fetcher = fetcher_for(project / "content" / "demo")
+    escaping = (project / "content" / "demo").as_uri() + "/../../../secret.txt"
+    assert "outside the project" in refusal(fetcher, escaping)
+    encoded = (project / "content" / "demo").as_uri() + "/%2e%2e/%2e%2e/%2e%2e/secret.txt"
+    assert "outside the project" in refusal(fetcher, encoded)
+    deep = (project / "content" / "demo").as_uri() + "/images/../../../../../../../etc/passwd"
+    assert "outside the project" in refusal(fetcher, deep)
+
+
+def test_symlinks_out_of_the_project_are_refused(project):
+    link = project / "content" / "demo" / "images" / "innocent.png"
+    link.symlink_to(project.parent / "secret.txt")
+    assert "outside the project" in refusal(fetcher_for(project), link.as_uri())
+    folder_link = project / "content" / "demo" / "etc"
+    folder_link.symlink_to("/etc")
+    assert "outside the project" in refusal(fetcher_for(project), folder_link.as_uri() + "/passwd")
+
+
+def test_odd_file_urls_are_refused(project):
+    fetcher = fetcher_for(project)
+    assert "another host" in refusal(fetcher, "file://fileserver/share/secret.txt")
+    assert "not a valid file path" in refusal(fetcher, (project / "x").as_uri() + "%00.png")
+    assert "file not found" in refusal(fetcher, (project / "content" / "missing.png").as_uri())
+    assert "file not found" in refusal(fetcher, (project / "content").as_uri())
+
+
+@pytest.mark.parametrize("url", [
+    "http://169.254.169.254/latest/meta-data/",
+    "http://169.254.169.254./latest/meta-data/",
+    "https://example.org@169.254.169.254/",
+    "http://[::1]/",
+    "http://localhost:8080/",
+    "https://example.org/image.png",
+])
+def test_hosts_not_allowed_are_refused_without_connecting(project, url):
+    started = time.perf_counter()
+    message = refusal(fetcher_for(project, allowed_hosts=("example.net",)), url)
+    assert "allowed_hosts" in message
+    assert time.perf_counter() - started < 0.5  # refused before any connection attempt
+
+
+@pytest.mark.parametrize("url", [
+    "ftp://example.org/x.png", "gopher://example.org/", "javascript:alert(1)", "about:blank",
+    "blob:https://example.org/1", "jar:file:///x.jar!/a", "mailto:a@example.org", "//example.org/x.png",
+])
+def test_other_schemes_are_refused(project, url):
+    assert "not allowed" in refusal(fetcher_for(project), url)
+
+
+def test_data_urls_are_allowed(project):
+    response = fetcher_for(project).fetch("data:text/plain;base64,aGVsbG8=")
+    assert response.read() == b"hello"
+
+
+def test_refusal_names_the_file_that_wrote_the_reference(project):
+    layout = project / "layouts" / "evil" / "layout.html"
+    layout.parent.mkdir(parents=True)
+    layout.write_text('<img src="../../../../../../etc/passwd">', encoding="utf-8")
+    fetcher = fetcher_for(project, referrers=(layout,), document="content/demo/exhibit.yaml")
+    assert refusal(fetcher, "file:///etc/passwd").startswith(f"{layout}: refused 'file:///etc/passwd'")
+    assert refusal(fetcher, "http://169.254.169.254/").startswith("content/demo/exhibit.yaml: refused")
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    """A tiny local server: /ok, /big, /redirect, /slow, /gzip."""
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+        if self.path == "/redirect":
+            self.send_response(302)
+            self.send_header("Location", "http://169.254.169.254/")
+            self.end_headers()
+            return
+        body = {"/ok": TINY_PNG, "/big": b"x" * 200_000, "/gzip": gzip.compress(b"x" * 1000)}.get(self.path, b"")
+        self.send_response(200)
+        self.send_header("Content-Type", "image/png")
+        if self.path == "/gzip":
+            self.send_header("Content-Encoding", "gzip")
+        if self.path == "/slow":
+            self.send_header("Content-Length", "100000")
+            self.end_headers()
+            for _ in range(40):
+                self.wfile.write(b"x" * 1000)
+                self.wfile.flush()
+                time.sleep(0.05)
+            return
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+@pytest.fixture(scope="module")
+def local_server() -> Iterator[str]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_allowed_host_is_fetched(project, local_server):
+    fetcher = fetcher_for(project, allowed_hosts=("127.0.0.1",))
+    assert fetcher.fetch(f"{local_server}/ok").read() == TINY_PNG
+    assert f"{local_server}/ok" in fetcher.fetched
+
+
+def test_allowed_host_is_capped_in_size_time_redirects_and_encoding(project, local_server):
+    fetcher = fetcher_for(project, allowed_hosts=("127.0.0.1",), max_remote_bytes=100_000, timeout_s=0.5)
+    assert "larger than 100000 bytes" in refusal(fetcher, f"{local_server}/big")
+    assert "could not fetch" in refusal(fetcher, f"{local_server}/redirect")
+    assert "compressed responses" in refusal(fetcher, f"{local_server}/gzip")
+    started = time.perf_counter()
+    assert "took longer than 0.5 s" in refusal(fetcher, f"{local_server}/slow")
+    assert time.perf_counter() - started < 1.5
+
+
+# End to end through WeasyPrint: every way a document can name a resource goes through the sandbox.
+
+def render_refusal(project: Path, html: str) -> str:
+    base = (project / "content" / "demo").as_uri() + "/"
+    with pytest.raises(FetchRefused) as caught:
+        render_pdf(html, base, fetcher_for(project))
+    return str(caught.value)
+
+
+@pytest.mark.parametrize("html", [
+    '<img src="file:///etc/passwd">',
+    '<img src="../../../../../../../../etc/passwd">',
+    '<link rel="stylesheet" href="file:///etc/passwd">',
+    '<style>@import url("file:///etc/passwd");</style>',
+    '<style>@font-face { font-family: x; src: url(file:///etc/passwd) } p { font-family: x }</style><p>x</p>',
+    '<p style="background: url(file:///etc/passwd)">x</p>',
+    '<object data="file:///etc/passwd"></object>',
+    '<embed src="file:///etc/passwd">',
+    '<link rel="attachment" href="file:///etc/passwd">',
+])
+def test_weasyprint_cannot_read_outside_the_project(project, html):
+    assert "outside the project" in render_refusal(project, html)
+
+
+def test_weasyprint_cannot_reach_the_metadata_service(project):
+    started = time.perf_counter()
+    assert "169.254.169.254" in render_refusal(project, '<img src="http://169.254.169.254/latest/meta-data/">')
+    assert time.perf_counter() - started < 5
+
+
+def test_svg_inside_the_project_cannot_reach_out(project):
+    # WeasyPrint swallows exceptions while drawing SVG: the refusal must still fail the render.
+    svg = project / "content" / "demo" / "images" / "evil.svg"
+    svg.write_text('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10">'
+                   '<image href="file:///etc/passwd" width="10" height="10"/></svg>', encoding="utf-8")
+    assert "outside the project" in render_refusal(project, '<img src="images/evil.svg">')
+
+
+def test_allowed_resources_render(project):
+    base = (project / "content" / "demo").as_uri() + "/"
+    fetcher = fetcher_for(project)
+    data_url = "data:image/png;base64," + base64.b64encode(TINY_PNG).decode()
+    rendered = render_pdf(f'<img src="images/dot.png"><img src="{data_url}">', base, fetcher)
+    assert rendered.pdf.startswith(b"%PDF") and not fetcher.refused
+    assert any(url.endswith("images/dot.png") for url in rendered.fetched)
