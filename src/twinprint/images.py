@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 import warnings
 from functools import lru_cache
 from pathlib import Path
 from xml.etree import ElementTree
 
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageFile, UnidentifiedImageError
 
 from .sanitise import SCHEME_RE, UnsafeReference, resolve_in_folder
 
@@ -26,6 +27,7 @@ SVG_SUFFIX = ".svg"
 IMAGE_SUFFIXES = (*RASTER_FORMATS, SVG_SUFFIX)
 _CSS_URL_RE = re.compile(r"""url\(\s*['"]?([^'")]*)['"]?\s*\)|@import\s+['"]([^'"]+)['"]""", re.I)
 _HREF_ATTRIBUTES = ("href", "{http://www.w3.org/1999/xlink}href", "src")
+_STRICT_DECODING = threading.Lock()
 
 
 def check_image(reference: str, folder: Path) -> Path:
@@ -64,7 +66,7 @@ def _raster_problem(path: Path) -> tuple[str, str] | None:
                 width, height = image.size
                 if width * height > MAX_IMAGE_PIXELS:
                     return _bomb(width, height)
-                image.load()
+                _load_strictly(image)
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
             return f"more than {MAX_IMAGE_PIXELS} pixels (a decompression bomb?)", "image-too-large"
         except UnidentifiedImageError:
@@ -74,14 +76,30 @@ def _raster_problem(path: Path) -> tuple[str, str] | None:
     return None
 
 
+def _load_strictly(image: Image.Image) -> None:
+    """Decode every pixel, failing on a truncated file.
+
+    WeasyPrint switches Pillow to padding truncated images with grey, process-wide;
+    that is right for a renderer, wrong for a check, so it is switched off meanwhile.
+    """
+    with _STRICT_DECODING:
+        padding = ImageFile.LOAD_TRUNCATED_IMAGES
+        ImageFile.LOAD_TRUNCATED_IMAGES = False
+        try:
+            image.load()
+        finally:
+            ImageFile.LOAD_TRUNCATED_IMAGES = padding
+
+
 def _bomb(width: int, height: int) -> tuple[str, str]:
     return f"{width}x{height} pixels is more than {MAX_IMAGE_PIXELS} (a decompression bomb?)", "image-too-large"
 
 
 def _svg_problem(path: Path, folder: Path) -> tuple[str, str] | None:
     data = path.read_bytes()
-    if b"<!ENTITY" in data or b"<!DOCTYPE" in data.upper():
-        return "SVG with a DOCTYPE or entities is not allowed", "svg-doctype"
+    # A plain DOCTYPE (as Illustrator writes) is harmless; declared entities can expand without bound.
+    if b"<!ENTITY" in data.upper():
+        return "SVG with entity declarations (<!ENTITY) is not allowed", "svg-entities"
     try:
         root = ElementTree.fromstring(data)
     except ElementTree.ParseError as error:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from jinja2.sandbox import SandboxedEnvironment, SecurityError
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
@@ -58,7 +59,8 @@ def qr_placeholder(url: str, side_mm: float, label: str = "") -> Markup:
 
 @lru_cache(maxsize=32)
 def _environment(search_path: tuple[Path, ...], language: str) -> jinja2.Environment:
-    env = jinja2.Environment(
+    # Sandboxed: a project-local layout can loop and format, but not reach Python internals or files.
+    env = SandboxedEnvironment(
         loader=jinja2.FileSystemLoader([str(p) for p in search_path]),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
@@ -98,6 +100,8 @@ def render_layout_html(request: LayoutRequest, context: dict[str, Any]) -> str:
         raise LayoutError(f"{error.filename}:{error.lineno}: template syntax error: {error.message}") from None
     except jinja2.UndefinedError as error:
         raise LayoutError(f"layout {request.name!r}: {error.message}") from None
+    except SecurityError as error:
+        raise LayoutError(f"layout {request.name!r}: not allowed in a template: {error}") from None
 
 
 def template_files(search_path: tuple[Path, ...]) -> list[Path]:

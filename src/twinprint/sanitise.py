@@ -16,10 +16,10 @@ from markdown_it import MarkdownIt
 LINK_SCHEMES = ("http", "https", "mailto", "tel")
 SCHEME_RE = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):")
 # A complete start or end tag: `<b>`, `</p>`, `<img src=x onerror=y>`; not `<3`, `a < b` or `<https://…>` autolinks.
-HTML_TAG_RE = re.compile(r"<\s*/?\s*([a-zA-Z][a-zA-Z0-9-]*)(?:\s[^<>]*)?/?\s*>|<!--|<!\[CDATA\[|<!DOCTYPE", re.I)
+HTML_TAG_RE = re.compile(r"<\s*/?\s*([a-zA-Z][a-zA-Z0-9-]*)(?:[\s/][^<>]*)?>|<!--|<!\[CDATA\[|<!DOCTYPE|<\?", re.I)
 
-# Parses with raw HTML on and every link accepted, so checks see exactly what an author wrote.
-_INSPECTOR = MarkdownIt("commonmark", {"html": True})
+# Parses with every link accepted, so checks see exactly what an author wrote.
+_INSPECTOR = MarkdownIt("commonmark", {"html": False})
 _INSPECTOR.validateLink = lambda url: True  # type: ignore[method-assign]
 
 
@@ -41,12 +41,15 @@ class MarkdownIssue:
     code: str
 
 
+def raw_html_tags(text: str) -> list[tuple[int, str]]:
+    """(1-based line, tag) of every HTML tag in `text`, whether or not Markdown would see it as one."""
+    return [(text.count("\n", 0, m.start()) + 1, m.group(0)[:60]) for m in HTML_TAG_RE.finditer(text)]
+
+
 def find_raw_html(text: str) -> tuple[int, str] | None:
     """(1-based line, tag) of the first HTML tag in `text`, or None."""
     match = HTML_TAG_RE.search(text)
-    if not match:
-        return None
-    return text.count("\n", 0, match.start()) + 1, match.group(0)[:60]
+    return (text.count("\n", 0, match.start()) + 1, match.group(0)[:60]) if match else None
 
 
 def link_scheme_problem(url: str) -> str | None:
@@ -91,20 +94,16 @@ def resolve_in_folder(reference: str, folder: Path) -> Path:
 
 def markdown_issues(text: str) -> list[MarkdownIssue]:
     """Raw HTML and unsafe links in a Markdown text (images are listed by `markdown_images`)."""
-    issues: list[MarkdownIssue] = []
+    first_tag_per_line = dict(reversed(raw_html_tags(text)))
+    issues = [MarkdownIssue(line, f"raw HTML is not allowed in Markdown, found {tag!r}", "raw-html") for line, tag in first_tag_per_line.items()]
     for block in _INSPECTOR.parse(text):
         line = block.map[0] + 1 if block.map else 1
-        if block.type == "html_block":
-            issues.append(MarkdownIssue(line, f"raw HTML is not allowed in Markdown, found {block.content.strip()[:60]!r}", "raw-html"))
         for token in block.children or []:
-            if token.type == "html_inline":
-                issues.append(MarkdownIssue(line, f"raw HTML is not allowed in Markdown, found {token.content[:60]!r}", "raw-html"))
-            elif token.type == "link_open":
-                href = str(token.attrs.get("href", ""))
-                problem = None if href.startswith("#") else link_scheme_problem(href)
-                if problem:
-                    issues.append(MarkdownIssue(line, f"link: {problem}", "link-scheme"))
-    return issues
+            href = str(token.attrs.get("href", "")) if token.type == "link_open" else "#"
+            problem = None if href.startswith("#") else link_scheme_problem(href)
+            if problem:
+                issues.append(MarkdownIssue(line, f"link: {problem}", "link-scheme"))
+    return sorted(issues, key=lambda issue: issue.line)
 
 
 def markdown_images(text: str) -> list[tuple[int, str]]:
