@@ -13,11 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .content import load_exhibit
-from .errors import BuildError, UsageError
+from .content import EXHIBIT_FILE, load_exhibit
+from .errors import BuildError, ContentError, Problem, UsageError
 from .i18n import LocalisedExhibit, localise, pick_text
 from .layouts import LayoutRequest, builtin_root, layout_search_path, render_layout_html, template_files
-from .model import Exhibit
+from .model import Exhibit, Link, find_records
+from .qr import qr_capacity_problem
 from .render import PdfOptions, RenderedPdf, SandboxFetcher, render_pdf
 
 DEFAULT_LAYOUT = "catalogue"
@@ -40,6 +41,8 @@ class BuildRequest:
     orientation: str | None = None
     preflight: bool = True
     previews: bool = False
+    # Missing translations are errors instead of warnings.
+    strict: bool = False
 
 
 @dataclass
@@ -67,7 +70,42 @@ def output_name(slug: str, layout: str, language: str, profile: str = "screen", 
 
 def request_output(request: BuildRequest, slug: str) -> Path:
     name = output_name(slug, request.layout, request.language, request.profile, request.paper, request.orientation)
-    return Path(request.output_dir) / name
+    return inside_output_folder(Path(request.output_dir), name)
+
+
+def inside_output_folder(output_dir: Path, name: str) -> Path:
+    """`output_dir / name`, refusing any name that would land outside the output folder."""
+    relative = os.path.normpath(name)
+    if "\x00" in name or os.path.isabs(relative) or relative.split(os.sep)[0] in ("..", ".") or not relative.endswith(".pdf"):
+        raise UsageError(f"output name {name!r}: expected a relative .pdf path inside the output folder {output_dir}")
+    return output_dir / relative
+
+
+def prepare_output_folder(output_dir: Path) -> None:
+    """Create the output folder and prove it writable before any job starts: one error, not one per job."""
+    try:
+        Path(output_dir).mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=output_dir):
+            pass
+    except OSError as error:
+        raise BuildError(f"{output_dir}: cannot write to the output folder: {error.strerror or error}") from None
+
+
+def check_request(exhibit: Exhibit, request: BuildRequest) -> None:
+    """What only the request decides: every link fits a QR code at its level; with --strict, every translation exists."""
+    file = str(Path(request.content_dir) / EXHIBIT_FILE)
+    problems = [
+        Problem(file, f"{path}.url", message, "qr-capacity")
+        for path, link in find_records(exhibit, Link)
+        if (message := qr_capacity_problem(link.url, request.qr_error_correction))
+    ]
+    if request.strict:
+        problems += [
+            Problem(file, path, f"missing {request.language} translation (--strict)", "missing-translation")
+            for path in localise(exhibit, request.language).fallbacks
+        ]
+    if problems:
+        raise ContentError(problems)
 
 
 def resolve_languages(exhibit: Exhibit, language: str) -> list[str]:
@@ -156,6 +194,7 @@ def write_atomically(path: Path, data: bytes) -> None:
 def build_document(request: BuildRequest, exhibit: Exhibit | None = None) -> BuildResult:
     """Build one PDF; raises a TwinprintError with a user-facing message on failure."""
     exhibit = exhibit or load_exhibit(request.content_dir)
+    check_request(exhibit, request)
     html, localised = render_exhibit_html(exhibit, request)
     base_url = Path(request.content_dir).resolve().as_uri() + "/"
     rendered = render_pdf(html, base_url, sandbox_for(request), PdfOptions(qr_error_correction=request.qr_error_correction))

@@ -12,9 +12,11 @@ from rich.console import Console
 
 from . import __version__
 from .batch import JobOutcome, run_jobs
-from .build import DEFAULT_LAYOUT, BuildRequest
+from .build import DEFAULT_LAYOUT, BuildRequest, prepare_output_folder
 from .content import find_content_folders, load_exhibit
-from .errors import ContentError, TwinprintError, UsageError
+from .errors import AlreadyReported, BuildError, ContentError, TwinprintError, UsageError
+from .layouts import available_layouts, layout_search_path
+from .model import LANGUAGE_RE
 
 console = Console(stderr=False, highlight=False, soft_wrap=True)
 errors = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -39,8 +41,19 @@ def content_folders(project: Path, given: Sequence[Path]) -> list[Path]:
     return folders
 
 
+def check_layout_and_language(project: Path, layout: str, language: str) -> None:
+    """Refuse an unknown --layout or a malformed --lang before any job starts (usage errors, exit 2)."""
+    known = available_layouts(layout_search_path(project))
+    if layout not in known:
+        raise UsageError(f"--layout: unknown layout {layout!r}; expected one of {', '.join(known) or 'none'}")
+    if language != "all" and not LANGUAGE_RE.match(language):
+        raise UsageError(f"--lang: expected a language code such as en, it or zh, or 'all'; got {language!r}")
+
+
 def report_error(error: TwinprintError) -> None:
-    errors.print(f"Error: {error.message}", markup=False)
+    """The one place an error reaches the user: one line on stderr ("Error: …" unless already reported)."""
+    prefix = "" if isinstance(error, AlreadyReported) else "Error: "
+    errors.print(f"{prefix}{error.message}", markup=False)
 
 
 class TwinprintGroup(click.Group):
@@ -54,6 +67,12 @@ class TwinprintGroup(click.Group):
                 traceback.print_exc()
             report_error(error)
             ctx.exit(error.exit_code)
+        except OSError as error:
+            # An OSError that no stage turned into a TwinprintError: still one line, naming the file.
+            if ctx.obj and ctx.obj.get("debug"):
+                traceback.print_exc()
+            report_error(BuildError(f"{error.filename or 'twinprint'}: {error.strerror or error}"))
+            ctx.exit(BuildError.exit_code)
 
 
 @click.group(cls=TwinprintGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -75,20 +94,23 @@ def cli(ctx: click.Context, debug: bool, project: Path) -> None:
 @click.option("--output", "-o", type=click.Path(path_type=Path), default=Path("build"), show_default=True, help="Output folder.")
 @click.option("--set", "assignments", multiple=True, metavar="KEY=VALUE", help="Set a layout variable, e.g. recipient=\"…\".")
 @click.option("--qr-ec", type=click.Choice(["L", "M", "Q", "H"]), default="M", show_default=True, help="QR error correction level.")
+@click.option("--strict", is_flag=True, help="Missing translations are errors, not warnings.")
 @click.pass_context
 def build(ctx: click.Context, content_dirs: tuple[Path, ...], layout: str, lang: str, output: Path,
-          assignments: tuple[str, ...], qr_ec: str) -> None:
+          assignments: tuple[str, ...], qr_ec: str, strict: bool) -> None:
     """Build PDFs: build/<slug>/<layout>.<lang>.pdf for each content folder (all of content/ by default)."""
     project: Path = ctx.obj["project"]
     variables = parse_assignments(assignments)
+    check_layout_and_language(project, layout, lang)
     requests = [
-        BuildRequest(folder, layout, lang, output, project, variables, qr_ec)
+        BuildRequest(folder, layout, lang, output, project, variables, qr_ec, strict=strict)
         for folder in content_folders(project, content_dirs)
     ]
+    prepare_output_folder(output)
     report = run_jobs(requests, on_outcome=print_outcome)
     if report.failed:
         count = len(report.failed)
-        raise TwinprintError(f"{count} document{'s' if count > 1 else ''} failed")
+        raise AlreadyReported(f"{count} of {len(report.outcomes)} document{'s' if len(report.outcomes) > 1 else ''} failed")
 
 
 def print_outcome(outcome: JobOutcome) -> None:
@@ -118,7 +140,7 @@ def validate(ctx: click.Context, content_dirs: tuple[Path, ...]) -> None:
             continue
         console.print(f"ok {folder} ({len(exhibit.sections)} sections, languages {', '.join(exhibit.languages)})", markup=False)
     if problems:
-        raise TwinprintError(f"{problems} problem{'s' if problems > 1 else ''} found")
+        raise AlreadyReported(f"{problems} problem{'s' if problems > 1 else ''} found")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -131,8 +153,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except click.ClickException as error:
         error.show()
         return error.exit_code
-    except click.exceptions.Abort:
-        errors.print("Aborted.", markup=False)
+    except (click.exceptions.Abort, KeyboardInterrupt) as stop:
+        # click turns Ctrl-C (SIGINT) into Abort; finished files stay, unfinished ones were never renamed into place.
+        interrupted = isinstance(stop, KeyboardInterrupt) or isinstance(stop.__cause__, KeyboardInterrupt)
+        errors.print("Interrupted." if interrupted else "Aborted.", markup=False)
+        return 130 if interrupted else 1
+    except Exception as error:  # noqa: BLE001 (the last resort: a bug must still not print a traceback)
+        if "--debug" in (argv if argv is not None else sys.argv[1:]):
+            traceback.print_exc()
+        errors.print(f"Error: internal error, {type(error).__name__}: {error} (a bug in twinprint; --debug shows the traceback)",
+                     markup=False)
         return 1
 
 

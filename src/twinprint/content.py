@@ -6,6 +6,7 @@ path and what was expected; all problems are collected before failing.
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -15,11 +16,13 @@ from pydantic import ValidationError
 
 from .errors import ContentError, Problem
 from .images import check_image
-from .model import Exhibit
+from .model import FOLDER_NAME_PATTERN, Exhibit
 from .sanitise import UnsafeReference, markdown_images, markdown_issues, resolve_in_folder
 
 EXHIBIT_FILE = "exhibit.yaml"
 MAX_CONTENT_FILE_BYTES = 8 * 1024 * 1024
+MAX_YAML_VALUES = 1_000_000
+MAX_YAML_DEPTH = 40
 
 FieldPath = tuple[str | int, ...]
 
@@ -36,6 +39,7 @@ class _LineMap:
 
     def __init__(self) -> None:
         self.lines: dict[FieldPath, int] = {}
+        self.values = 0
 
     def line_for(self, path: FieldPath) -> int | None:
         for length in range(len(path), -1, -1):
@@ -47,6 +51,14 @@ class _LineMap:
 
 def _node_to_data(node: yaml.Node, path: FieldPath, lines: _LineMap, file: Path) -> Any:
     lines.lines.setdefault(path, node.start_mark.line + 1)
+    lines.values += 1
+    # YAML aliases (*name) repeat a node without repeating its text: a short file can expand without bound.
+    if lines.values > MAX_YAML_VALUES:
+        raise ContentError.single(file, format_field_path(path[:1]), f"more than {MAX_YAML_VALUES} values; are YAML aliases (*name) repeating each other?",
+                                  "too-large", node.start_mark.line + 1)
+    if len(path) > MAX_YAML_DEPTH:
+        raise ContentError.single(file, format_field_path(path[:1]), f"nested more than {MAX_YAML_DEPTH} levels deep; "
+                                  "does a YAML alias (*name) refer to itself?", "too-deep", node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
         data: dict[Any, Any] = {}
         for key_node, value_node in node.value:
@@ -200,6 +212,9 @@ def load_exhibit(folder: Path) -> Exhibit:
     data, lines = parse_yaml(file, text)
     if not isinstance(data, dict):
         raise ContentError.single(file, "", "expected a mapping of fields at the top level", "wrong-type", 1)
+    if not re.match(FOLDER_NAME_PATTERN, folder.resolve().name):
+        raise ContentError.single(folder, "", f"the folder name {folder.resolve().name!r} becomes the slug and an output folder: "
+                                  "expected letters, digits, '.', '_' and '-'", "folder-name")
     if "slug" in data:
         raise ContentError.single(file, "slug", "the slug is the folder name; remove this key", "extra_forbidden", lines.line_for(("slug",)))
     _inline_body_files(data, folder, file, lines)

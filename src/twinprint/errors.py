@@ -41,6 +41,10 @@ class UsageError(TwinprintError):
     exit_code = 2
 
 
+class AlreadyReported(TwinprintError):
+    """Every problem was printed, one line each, as it was found; this carries only the summary and exit code."""
+
+
 class ContentError(TwinprintError):
     """Content files are malformed or do not match the content model."""
 

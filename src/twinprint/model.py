@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
@@ -14,6 +14,8 @@ from .sanitise import find_raw_html, link_scheme_problem
 
 LANGUAGE_RE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+FOLDER_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
+R = TypeVar("R", bound="BaseModel")
 
 
 def _check_language(code: str) -> str:
@@ -211,7 +213,8 @@ class Section(Strict):
 class Exhibit(Strict):
     """One partnership or exhibition: everything every layout may print."""
 
-    slug: str
+    # The content folder's name; it becomes a folder of the output, so it must be one plain path component.
+    slug: Annotated[str, Field(pattern=FOLDER_NAME_PATTERN)]
     kind: Literal["exhibition", "partnership"]
     title: Text
     subtitle: Text | None = None
@@ -260,3 +263,18 @@ class Exhibit(Strict):
     def anniversary(self, year: int) -> int:
         """How many years the twinning has run in `year` (40 for 1980 -> 2020)."""
         return year - self.twinned_since.year
+
+
+def find_records(record: BaseModel, kind: type[R], path: str = "") -> list[tuple[str, R]]:
+    """Every record of `kind` inside `record`, with its field path such as `sections[0].links[1]`."""
+    found: list[tuple[str, R]] = []
+    for name in type(record).model_fields:
+        value = getattr(record, name)
+        field_path = f"{path}.{name}" if path else name
+        items = [(f"{field_path}[{i}]", v) for i, v in enumerate(value)] if isinstance(value, list) else [(field_path, value)]
+        for item_path, item in items:
+            if isinstance(item, kind):
+                found.append((item_path, item))
+            elif isinstance(item, BaseModel):
+                found.extend(find_records(item, kind, item_path))
+    return found
