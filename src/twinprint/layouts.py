@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import traceback
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -99,9 +100,15 @@ def render_layout_html(request: LayoutRequest, context: dict[str, Any]) -> str:
     except jinja2.TemplateSyntaxError as error:
         raise LayoutError(f"{error.filename}:{error.lineno}: template syntax error: {error.message}") from None
     except jinja2.UndefinedError as error:
-        raise LayoutError(f"layout {request.name!r}: {error.message}") from None
+        raise LayoutError(f"{template_location(error, template)}: layout {request.name!r}: {error.message}") from None
     except SecurityError as error:
-        raise LayoutError(f"layout {request.name!r}: not allowed in a template: {error}") from None
+        raise LayoutError(f"{template_location(error, template)}: layout {request.name!r}: not allowed in a template: {error}") from None
+
+
+def template_location(error: BaseException, template: jinja2.Template) -> str:
+    """`file:line` of the template line that failed (Jinja puts template lines into the traceback)."""
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if not f.filename.endswith(".py") and Path(f.filename).is_file()]
+    return f"{frames[-1].filename}:{frames[-1].lineno}" if frames else str(template.filename)
 
 
 def template_files(search_path: tuple[Path, ...]) -> list[Path]:
