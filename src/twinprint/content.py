@@ -94,6 +94,10 @@ def parse_yaml(file: Path, text: str) -> tuple[Any, _LineMap]:
         problem = getattr(error, "problem", None) or str(error)
         if "\t" in problem or "\\t" in problem:
             problem += " (YAML does not allow tabs for indentation; use spaces)"
+        context, context_mark = getattr(error, "context", None), getattr(error, "context_mark", None)
+        if context and context_mark and context_mark.line + 1 != line:
+            # An unclosed quote or bracket is found at the end of the file; say where it began.
+            problem += f" {context} that starts on line {context_mark.line + 1}"
         raise ContentError.single(file, "", f"malformed YAML: {problem}", "yaml", line) from None
     lines = _LineMap()
     if node is None:
