@@ -17,6 +17,7 @@ from .content import find_content_folders, load_exhibit
 from .errors import AlreadyReported, BuildError, ContentError, TwinprintError, UsageError
 from .layouts import available_layouts, layout_search_path
 from .model import LANGUAGE_RE
+from .paper import canonical_paper_name
 
 console = Console(stderr=False, highlight=False, soft_wrap=True)
 errors = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -87,6 +88,15 @@ def cli(ctx: click.Context, debug: bool, project: Path) -> None:
     ctx.obj.update(debug=debug, project=project)
 
 
+def paper_options(command: Any) -> Any:
+    """--paper, --orientation and --theme, shared by build and watch."""
+    command = click.option("--theme", default="default", show_default=True, help="Theme name (layouts/themes/<name>.toml) or a .toml file.")(command)
+    command = click.option("--orientation", type=click.Choice(["portrait", "landscape"]), default=None,
+                           help="Paper orientation (default: the layout's).")(command)
+    return click.option("--paper", default=None, callback=lambda ctx, param, value: canonical_paper_name(value) if value else None,
+                        help="Paper size: A4, A3, A2, A1, A0, B2, B1, tabloid… or WIDTHxHEIGHT in mm (default: the layout's).")(command)
+
+
 @cli.command()
 @click.argument("content_dirs", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--layout", "-l", default=DEFAULT_LAYOUT, show_default=True, help="Layout name (a folder of layouts/).")
@@ -95,15 +105,16 @@ def cli(ctx: click.Context, debug: bool, project: Path) -> None:
 @click.option("--set", "assignments", multiple=True, metavar="KEY=VALUE", help="Set a layout variable, e.g. recipient=\"…\".")
 @click.option("--qr-ec", type=click.Choice(["L", "M", "Q", "H"]), default="M", show_default=True, help="QR error correction level.")
 @click.option("--strict", is_flag=True, help="Missing translations are errors, not warnings.")
+@paper_options
 @click.pass_context
 def build(ctx: click.Context, content_dirs: tuple[Path, ...], layout: str, lang: str, output: Path,
-          assignments: tuple[str, ...], qr_ec: str, strict: bool) -> None:
-    """Build PDFs: build/<slug>/<layout>.<lang>.pdf for each content folder (all of content/ by default)."""
+          assignments: tuple[str, ...], qr_ec: str, strict: bool, paper: str | None, orientation: str | None, theme: str) -> None:
+    """Build PDFs: build/<slug>/<layout>[-<paper>].<lang>.pdf for each content folder (all of content/ by default)."""
     project: Path = ctx.obj["project"]
     variables = parse_assignments(assignments)
     check_layout_and_language(project, layout, lang)
     requests = [
-        BuildRequest(folder, layout, lang, output, project, variables, qr_ec, strict=strict)
+        BuildRequest(folder, layout, lang, output, project, variables, qr_ec, strict=strict, paper=paper, orientation=orientation, theme=theme)
         for folder in content_folders(project, content_dirs)
     ]
     prepare_output_folder(output)

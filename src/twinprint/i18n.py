@@ -21,6 +21,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from pydantic import BaseModel
 
+from .errors import UsageError
 from .model import TEXT_MARKER, Exhibit, PartialDate
 
 LOCALE_DIR = Path(__file__).parent / "locale"
@@ -48,6 +49,11 @@ def format_partial_date(date: PartialDate, language: str) -> str:
     if date.precision == "month":
         return format_skeleton("yMMMM", date.as_date(), locale=locale)
     return format_date(date.as_date(), format="long", locale=locale)
+
+
+def language_name(code: str, in_language: str) -> str:
+    """'Chinese' / 'cinese' / '中文': a language's name as the reader's locale writes it."""
+    return babel_locale(code).get_language_name(babel_locale(in_language)) or code
 
 
 @lru_cache(maxsize=None)
@@ -132,3 +138,13 @@ def localise(exhibit: Exhibit, language: str) -> LocalisedExhibit:
     data = localiser.record(exhibit, "")
     _add_quote_originals(data, exhibit, language)
     return LocalisedExhibit(language, data, localiser.fallbacks)
+
+
+def second_language(exhibit: Exhibit, variables: dict[str, str], language: str) -> LocalisedExhibit | None:
+    """The exhibit in the second language of a bilingual build (`--set bilingual=zh`), if one was asked for."""
+    code = variables.get("bilingual", "").strip()
+    if not code or code == language:
+        return None
+    if code not in exhibit.languages:
+        raise UsageError(f"--set bilingual={code}: expected one of the content's languages {', '.join(exhibit.languages)}")
+    return localise(exhibit, code)
