@@ -76,6 +76,10 @@ def _node_to_data(node: yaml.Node, path: FieldPath, lines: _LineMap, file: Path)
         return [_node_to_data(item, path + (i,), lines, file) for i, item in enumerate(node.value)]
     try:
         return yaml.SafeLoader.construct_object(_SCALAR_LOADER, node)  # type: ignore[arg-type]
+    except (yaml.YAMLError, TypeError, OverflowError) as error:
+        # Tags safe YAML cannot build (!!python/object…), or values it cannot hold.
+        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+        raise ContentError.single(file, format_field_path(path), f"malformed YAML: {problem}", "yaml", node.start_mark.line + 1) from None
     except ValueError:
         # An impossible date such as 1980-02-30: keep the text so validation names the field.
         return node.value
@@ -92,6 +96,10 @@ def parse_yaml(file: Path, text: str) -> tuple[Any, _LineMap]:
         mark = getattr(error, "problem_mark", None)
         line = mark.line + 1 if mark else None
         problem = getattr(error, "problem", None) or str(error)
+        if isinstance(error, yaml.reader.ReaderError):
+            line = text.count("\n", 0, error.position) + 1
+            code = ord(error.character) if isinstance(error.character, str) else error.character
+            problem = f"{error.reason}: character #x{code:04x}" if isinstance(code, int) else str(error.reason)
         if "\t" in problem or "\\t" in problem:
             problem += " (YAML does not allow tabs for indentation; use spaces)"
         context, context_mark = getattr(error, "context", None), getattr(error, "context_mark", None)

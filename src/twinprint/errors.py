@@ -19,7 +19,8 @@ class Problem:
     def one_line(self) -> str:
         where = self.file if self.line is None else f"{self.file}:{self.line}"
         field = f" {self.field}:" if self.field else ""
-        return f"{where}:{field} {self.message} [{self.code}]"
+        # One line, whatever a parser put into the message.
+        return " ".join(f"{where}:{field} {self.message} [{self.code}]".split())
 
 
 class TwinprintError(Exception):

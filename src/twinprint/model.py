@@ -18,8 +18,8 @@ FOLDER_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
 R = TypeVar("R", bound="BaseModel")
 
 
-def _check_language(code: str) -> str:
-    if not LANGUAGE_RE.match(code):
+def _check_language(code: Any) -> str:
+    if not isinstance(code, str) or not LANGUAGE_RE.match(code):
         raise ValueError(f"expected a language code such as 'en', 'it' or 'zh', got {code!r}")
     return code
 
