@@ -11,11 +11,14 @@ import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from functools import partial
 from typing import Any
 
 from .content import EXHIBIT_FILE, load_exhibit
+from .design import FIT_ATTEMPTS, FIT_SHRINK, Design, design_context, finish_layout, load_design
 from .errors import BuildError, ContentError, Problem, UsageError
-from .i18n import LocalisedExhibit, localise, pick_text
+from .fit import LayoutOverflow
+from .i18n import LocalisedExhibit, language_name, localise, pick_text, second_language
 from .layouts import LayoutRequest, builtin_root, layout_search_path, render_layout_html, template_files
 from .model import Exhibit, Link, find_records
 from .qr import qr_capacity_problem
@@ -39,6 +42,8 @@ class BuildRequest:
     # Paper name (A4, A2, B1, tabloid…) or WxH in mm; None keeps the layout's own size.
     paper: str | None = None
     orientation: str | None = None
+    # Theme name (layouts/themes/<name>.toml, the project's first) or a path to a .toml file.
+    theme: str = "default"
     preflight: bool = True
     previews: bool = False
     # Missing translations are errors instead of warnings.
@@ -158,14 +163,59 @@ def template_context(exhibit: Exhibit, localised: LocalisedExhibit, request: Bui
         "fonts_url": (builtin_root() / "fonts").as_uri() + "/",
         "content_url": Path(request.content_dir).resolve().as_uri() + "/",
         "layout": request.layout,
+        "second": bilingual_values(exhibit, second_language(exhibit, variables, localised.language), localised.language),
     }
 
 
-def render_exhibit_html(exhibit: Exhibit, request: BuildRequest) -> tuple[str, LocalisedExhibit]:
+def bilingual_values(exhibit: Exhibit, second: LocalisedExhibit | None, language: str) -> dict[str, Any] | None:
+    """What layouts see as `second` in bilingual mode (--set bilingual=zh): language, its name, texts, draft status."""
+    if second is None:
+        return None
+    return {"lang": second.language, "name": language_name(second.language, language), "exhibit": second.data,
+            "draft": exhibit.translations.get(second.language) == "draft"}
+
+
+def request_design(request: BuildRequest) -> Design:
+    """Theme, paper and page settings of the request's layout."""
+    search_path = tuple(layout_search_path(request.project_root))
+    return load_design(request.layout, search_path, request.theme, request.paper, request.orientation, dict(request.variables))
+
+
+def render_exhibit_html(exhibit: Exhibit, request: BuildRequest, design: Design | None = None,
+                        fit_scale: float = 1.0) -> tuple[str, LocalisedExhibit]:
     localised = localise(exhibit, request.language)
     layout = LayoutRequest(request.layout, request.language, tuple(layout_search_path(request.project_root)))
-    html = render_layout_html(layout, template_context(exhibit, localised, request))
+    context = template_context(exhibit, localised, request) | design_context(design or request_design(request), fit_scale)
+    html = render_layout_html(layout, context)
     return html, localised
+
+
+def render_fitted(exhibit: Exhibit, request: BuildRequest) -> tuple[RenderedPdf, LocalisedExhibit]:
+    """Render the PDF; while text in a fitted area overflows, shrink it and render again."""
+    design = request_design(request)
+    base_url = Path(request.content_dir).resolve().as_uri() + "/"
+    options = PdfOptions(qr_error_correction=request.qr_error_correction)
+    scale = 1.0
+    for attempt in range(FIT_ATTEMPTS):
+        html, localised = render_exhibit_html(exhibit, request, design, scale)
+        try:
+            rendered = render_pdf(html, base_url, sandbox_for(request), options, after_layout=partial(finish_layout, design=design))
+            return rendered, localised
+        except LayoutOverflow as overflow:
+            if attempt == FIT_ATTEMPTS - 1 or not any(o.fitted for o in overflow.overflows):
+                raise
+            scale *= FIT_SHRINK
+    raise AssertionError("unreachable")
+
+
+def translation_warnings(exhibit: Exhibit, localised: LocalisedExhibit, request: BuildRequest) -> list[str]:
+    """One warning per field that fell back to the default language (both languages of a bilingual build)."""
+    second = second_language(exhibit, dict(request.variables), localised.language)
+    return [
+        f"missing {each.language} translation, used {exhibit.default_language}: {path}"
+        for each in ([localised] + ([second] if second else []))
+        for path in each.fallbacks
+    ]
 
 
 def sandbox_for(request: BuildRequest, allowed_hosts: tuple[str, ...] = ()) -> SandboxFetcher:
@@ -196,13 +246,11 @@ def build_document(request: BuildRequest, exhibit: Exhibit | None = None) -> Bui
     """Build one PDF; raises a TwinprintError with a user-facing message on failure."""
     exhibit = exhibit or load_exhibit(request.content_dir)
     check_request(exhibit, request)
-    html, localised = render_exhibit_html(exhibit, request)
-    base_url = Path(request.content_dir).resolve().as_uri() + "/"
-    rendered = render_pdf(html, base_url, sandbox_for(request), PdfOptions(qr_error_correction=request.qr_error_correction))
+    rendered, localised = render_fitted(exhibit, request)
     output = request_output(request, exhibit.slug)
     try:
         write_atomically(output, rendered.pdf)
     except OSError as error:
         raise BuildError(f"{output}: cannot write the PDF: {error.strerror or error}") from None
-    warnings = [f"missing {request.language} translation, used {exhibit.default_language}: {path}" for path in localised.fallbacks]
+    warnings = translation_warnings(exhibit, localised, request)
     return BuildResult(request, output, rendered.page_count, warnings + rendered.warnings, rendered)

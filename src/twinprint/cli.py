@@ -11,7 +11,8 @@ import click
 from rich.console import Console
 
 from . import __version__
-from .batch import JobOutcome, run_jobs
+from .batch import BatchOptions, find_manifest, plan_from_manifest, plan_from_requests, run_batch
+from .batch.progress import progress_for, summary_table
 from .build import DEFAULT_LAYOUT, BuildRequest, prepare_output_folder
 from .content import find_content_folders, load_exhibit
 from .errors import AlreadyReported, BuildError, ContentError, TwinprintError, UsageError
@@ -106,33 +107,44 @@ def paper_options(command: Any) -> Any:
 @click.option("--qr-ec", type=click.Choice(["L", "M", "Q", "H"]), default="M", show_default=True, help="QR error correction level.")
 @click.option("--strict", is_flag=True, help="Missing translations are errors, not warnings.")
 @paper_options
+@click.option("--jobs", "-j", "workers", type=click.IntRange(min=1), default=None, help="Worker processes (default: one per core).")
+@click.option("--force", is_flag=True, help="Rebuild every job, even those up to date.")
+@click.option("--fail-fast", is_flag=True, help="Stop at the first failed job.")
+@click.option("--cluster", metavar="tcp://HOST:8786", default=None, help="Run the jobs on this Dask scheduler's workers.")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None, metavar="SECONDS",
+              help="Time limit per job (default: twinprint.toml's [build] timeout, else 600).")
 @click.pass_context
 def build(ctx: click.Context, content_dirs: tuple[Path, ...], layout: str, lang: str, output: Path,
-          assignments: tuple[str, ...], qr_ec: str, strict: bool, paper: str | None, orientation: str | None, theme: str) -> None:
-    """Build PDFs: build/<slug>/<layout>[-<paper>].<lang>.pdf for each content folder (all of content/ by default)."""
+          assignments: tuple[str, ...], qr_ec: str, strict: bool, paper: str | None, orientation: str | None, theme: str,
+          workers: int | None, force: bool, fail_fast: bool, cluster: str | None, timeout: float | None) -> None:
+    """Build PDFs: what twinprint.toml declares, or build/<slug>/<layout>[-<paper>].<lang>.pdf for each CONTENT_DIR.
+
+    With no CONTENT_DIR and a twinprint.toml, --layout and --lang pick among its jobs; without a
+    manifest every folder of content/ is built. Jobs run in parallel; unchanged ones are skipped.
+    """
     project: Path = ctx.obj["project"]
     variables = parse_assignments(assignments)
     check_layout_and_language(project, layout, lang)
-    requests = [
-        BuildRequest(folder, layout, lang, output, project, variables, qr_ec, strict=strict, paper=paper, orientation=orientation, theme=theme)
-        for folder in content_folders(project, content_dirs)
-    ]
-    prepare_output_folder(output)
-    report = run_jobs(requests, on_outcome=print_outcome)
+    manifest = None if content_dirs else find_manifest(project)
+    if manifest is not None:
+        given = {name: ctx.get_parameter_source(name) != click.core.ParameterSource.DEFAULT for name in ("layout", "lang", "output")}
+        plan = plan_from_manifest(manifest, project, output if given["output"] else None,
+                                  (layout,) if given["layout"] else (), (lang,) if given["lang"] and lang != "all" else ())
+    else:
+        requests = [
+            BuildRequest(folder, layout, lang, output, project, variables, qr_ec, strict=strict, paper=paper, orientation=orientation, theme=theme)
+            for folder in content_folders(project, content_dirs)
+        ]
+        plan = plan_from_requests(requests)
+    prepare_output_folder(plan.output_dir)
+    options = BatchOptions(workers=workers, force=force, fail_fast=fail_fast, cluster=cluster, timeout_s=timeout)
+    report = run_batch(plan, options, progress_for(console, errors))
+    console.print(summary_table(report))
+    if report.interrupted:
+        raise click.exceptions.Abort() from KeyboardInterrupt()
     if report.failed:
-        count = len(report.failed)
-        raise AlreadyReported(f"{count} of {len(report.outcomes)} document{'s' if len(report.outcomes) > 1 else ''} failed")
-
-
-def print_outcome(outcome: JobOutcome) -> None:
-    if outcome.status == "failed":
-        errors.print(f"Error: {outcome.error}", markup=False)
-        return
-    result = outcome.result
-    assert result is not None
-    for warning in result.warnings:
-        errors.print(f"Warning: {warning}", markup=False)
-    console.print(f"built {result.output} ({result.page_count} pages, {outcome.seconds:.1f} s)", markup=False)
+        count, total = len(report.failed), len(report.outcomes)
+        raise AlreadyReported(f"{count} of {total} document{'s' if total > 1 else ''} failed")
 
 
 @cli.command()

@@ -105,7 +105,7 @@ class SandboxFetcher(URLFetcher):
             path = Path(unquote(parsed.path)).resolve()
         except (ValueError, OSError, RuntimeError):
             self.refuse(url, "not a valid file path")
-        if not (self._in_project(path) or self._is_system_font(path)):
+        if not self.allows_file(path):
             self.refuse(url, "outside the project")
         if not path.is_file():
             self.refuse(url, "file not found")
@@ -114,6 +114,10 @@ class SandboxFetcher(URLFetcher):
         data = path.read_bytes()
         self.fetched[path.as_uri()] = hashlib.sha256(data).hexdigest()
         return weasyprint.urls.URLFetcherResponse(path.as_uri(), data)
+
+    def allows_file(self, path: Path) -> bool:
+        """Whether a document may read this (resolved) file: inside the project, or a system font."""
+        return self._in_project(path) or self._is_system_font(path)
 
     def _in_project(self, path: Path) -> bool:
         return any(path.is_relative_to(root) for root in self.allowed_roots)
@@ -190,6 +194,17 @@ class PdfOptions:
     weasyprint_options: tuple[tuple[str, Any], ...] = ()
 
 
+# Batch workers install a provider of one shared font configuration per process (batch/fonts.py),
+# so @font-face files are read and registered once, not once per document; None: a fresh one each time.
+_font_configuration_provider: Callable[[], Any] | None = None
+
+
+def use_font_configuration(provider: Callable[[], Any] | None) -> None:
+    """Render every later document of this process with the font configuration `provider()` returns."""
+    global _font_configuration_provider
+    _font_configuration_provider = provider
+
+
 def find_qr_placements(document: Any) -> list[QrPlacement]:
     placements = []
     for index, page in enumerate(document.pages):
@@ -251,8 +266,9 @@ def render_pdf(html: str, base_url: str, fetcher: SandboxFetcher, options: PdfOp
     warnings = _WarningCollector()
     try:
         with warnings:
+            font_config = _font_configuration_provider() if _font_configuration_provider else None
             document = weasyprint.HTML(string=html, base_url=base_url, url_fetcher=fetcher).render(
-                **dict(options.weasyprint_options)
+                font_config=font_config, **dict(options.weasyprint_options)
             )
             if after_layout is not None:
                 document = after_layout(document)

@@ -1,0 +1,183 @@
+"""Job keys: one sha256 over everything a document reads, so unchanged jobs are skipped.
+
+A key covers the content folder's files, the layout files the job can read
+(its own folder, shared templates, themes, and any other layout's file its
+templates reference), every asset the render actually fetched (images, fonts,
+stylesheets: recorded by the sandboxed fetcher), the job's options, and the
+environment: twinprint's code, WeasyPrint's version, the installed fonts.
+Content hashes, never modification times: a fresh checkout keeps its keys.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import subprocess
+import sys
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+import jinja2
+import jinja2.meta
+
+from .. import __version__
+from ..build import BuildRequest
+from ..layouts import LAYOUT_ENTRY, layout_search_path, template_files
+
+PACKAGE_DIR = Path(__file__).resolve().parents[1]
+# Where the request's files live; the key covers the files themselves, not where they are.
+LOCATION_FIELDS = ("content_dir", "output_dir", "project_root")
+
+
+class FileHashes:
+    """sha256 of files, each read at most once per run (None: missing or unreadable)."""
+
+    def __init__(self) -> None:
+        self._known: dict[Path, str | None] = {}
+
+    def of(self, path: Path) -> str | None:
+        if path not in self._known:
+            try:
+                with open(path, "rb") as stream:
+                    self._known[path] = hashlib.file_digest(stream, "sha256").hexdigest()
+            except OSError:
+                self._known[path] = None
+        return self._known[path]
+
+
+def visible_files(folder: Path) -> list[Path]:
+    """Files under a folder, without hidden ones (editor swap files, .DS_Store)."""
+    return sorted(
+        p for p in Path(folder).rglob("*")
+        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(folder).parts)
+    )
+
+
+def shown_path(path: Path, project_root: Path) -> str:
+    """A path as manifest.json records it: relative to the project when inside it."""
+    path = Path(path).resolve()
+    root = Path(project_root).resolve()
+    return str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
+
+
+def _resolve_template(name: str, search_path: tuple[Path, ...]) -> Path | None:
+    return next((folder / name for folder in search_path if (folder / name).is_file()), None)
+
+
+def _referenced_templates(name: str, search_path: tuple[Path, ...]) -> set[str] | None:
+    """Every template `name` extends, includes or imports, recursively; None if one is chosen at run time."""
+    parser = jinja2.Environment(extensions=["jinja2.ext.i18n"])
+    seen: set[str] = set()
+    waiting = [name]
+    while waiting:
+        current = waiting.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        file = _resolve_template(current, search_path)
+        if file is None:
+            continue
+        try:
+            names = list(jinja2.meta.find_referenced_templates(parser.parse(file.read_text(encoding="utf-8"))))
+        except (jinja2.TemplateSyntaxError, OSError, UnicodeDecodeError):
+            return None
+        if any(n is None for n in names):
+            return None
+        waiting += [n for n in names if n is not None]
+    return seen
+
+
+@lru_cache(maxsize=64)
+def layout_files(layout: str, search_path: tuple[Path, ...]) -> tuple[Path, ...]:
+    """Files of the layout search path this layout can read: all but other layouts' own folders."""
+    referenced = _referenced_templates(f"{layout}/{LAYOUT_ENTRY}", search_path)
+    files = template_files(search_path)
+    if referenced is None:
+        return tuple(files)
+    other_layouts = {
+        p.parent.name for folder in search_path for p in folder.glob(f"*/{LAYOUT_ENTRY}") if p.parent.name != layout
+    }
+    wanted = {file for name in referenced if (file := _resolve_template(name, search_path)) is not None}
+
+    def belongs_to_other_layout(file: Path) -> bool:
+        folder = next(f for f in search_path if file.is_relative_to(f))
+        return file.relative_to(folder).parts[0] in other_layouts
+
+    return tuple(f for f in files if f in wanted or not belongs_to_other_layout(f))
+
+
+def static_inputs(request: BuildRequest, hashes: FileHashes) -> dict[str, str | None]:
+    """Files the job reads whatever it renders: its content folder and its layout's files."""
+    root = request.project_root
+    files = visible_files(Path(request.content_dir))
+    files += layout_files(request.layout, tuple(layout_search_path(root)))
+    return {shown_path(f, root): hashes.of(f) for f in files}
+
+
+def fetched_inputs(fetched: dict[str, str], project_root: Path) -> dict[str, str]:
+    """The render's fetch record ({url: sha256}) with file URLs shown as paths."""
+    shown = {}
+    for url, digest in fetched.items():
+        key = shown_path(Path(unquote(urlparse(url).path)), project_root) if url.startswith("file:") else url
+        shown[key] = digest
+    return shown
+
+
+def rehash_fetched(recorded: dict[str, str], project_root: Path, hashes: FileHashes) -> dict[str, str | None]:
+    """Today's hashes of what a job fetched last time; remote URLs are trusted (--force refetches)."""
+    current: dict[str, str | None] = {}
+    for shown, digest in recorded.items():
+        if "://" in shown:
+            current[shown] = digest
+            continue
+        path = Path(shown) if Path(shown).is_absolute() else Path(project_root) / shown
+        current[shown] = hashes.of(path)
+    return current
+
+
+def request_options(request: BuildRequest) -> dict[str, Any]:
+    """Every request field but the locations, as JSON values (new fields join the key by themselves)."""
+    options = {f.name: getattr(request, f.name) for f in dataclasses.fields(request) if f.name not in LOCATION_FIELDS}
+    return json.loads(json.dumps(options, default=str))
+
+
+@lru_cache(maxsize=1)
+def environment() -> dict[str, str]:
+    """What the whole run depends on: the code, WeasyPrint and the fonts installed."""
+    import pydyf
+    import weasyprint
+
+    code = hashlib.sha256()
+    for file in visible_files(PACKAGE_DIR):
+        if "__pycache__" not in file.parts and file.suffix in (".py", ".po", ".toml", ".json", ".css", ".html"):
+            code.update(str(file.relative_to(PACKAGE_DIR)).encode() + b"\0" + file.read_bytes())
+    return {
+        "twinprint": f"{__version__}+{code.hexdigest()[:16]}",
+        "weasyprint": weasyprint.__version__,
+        "pydyf": pydyf.__version__,
+        "python": f"{sys.version_info.major}.{sys.version_info.minor}",
+        "fonts": fonts_digest(),
+    }
+
+
+def fonts_digest() -> str:
+    """Digest of the fonts fontconfig knows (file and size): fallback fonts are never fetched."""
+    try:
+        listing = subprocess.run(["fc-list", "--format", "%{file}\n"], capture_output=True, text=True, timeout=30).stdout
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    entries = []
+    for name in sorted(set(listing.splitlines())):
+        try:
+            entries.append(f"{name}:{Path(name).stat().st_size}")
+        except OSError:
+            continue
+    return hashlib.sha256("\n".join(entries).encode()).hexdigest()[:16]
+
+
+def job_key(files: dict[str, str | None], fetched: dict[str, str | None], options: dict[str, Any], env: dict[str, str]) -> str:
+    payload = json.dumps({"files": files, "fetched": fetched, "options": options, "environment": env}, sort_keys=True)
+    return hashlib.sha256(payload.encode()).hexdigest()

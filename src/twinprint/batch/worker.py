@@ -1,0 +1,186 @@
+"""What runs inside a worker process (local pool or Dask): build one job, return its files.
+
+The worker builds into a private scratch folder and sends back the bytes of
+every file the build wrote; only the coordinating process writes to the output
+folder, atomically. Start-up work (imports, Fontconfig, the shared font
+configuration) happens once per worker. A job over its time limit is stopped
+with an exception raised in the thread that runs it.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import dataclasses
+import os
+import resource
+import shutil
+import signal
+import socket
+import tempfile
+import threading
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..build import BuildRequest, build_document
+from ..errors import TwinprintError
+from ..render import use_font_configuration
+from .bundle import ProjectBundle, unpacked_request
+from .fonts import shared_font_configuration
+from .keys import environment
+
+_prepared = False
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
+
+
+@dataclass(frozen=True)
+class JobTask:
+    """Everything a worker needs for one job; picklable, so it travels to any worker."""
+
+    name: str
+    request: BuildRequest
+    timeout_s: float
+    # Set for clusters: the job's content and layouts travel with it, no shared storage needed.
+    bundle: ProjectBundle | None = None
+    # The coordinator's environment (code, WeasyPrint, fonts): a worker that differs refuses the job.
+    expected_environment: dict[str, str] | None = None
+
+
+@dataclass
+class JobResult:
+    name: str
+    error: str | None = None
+    # Relative path -> bytes of every file the build wrote; `pdf` names the document among them.
+    files: dict[str, bytes] = field(default_factory=dict)
+    pdf: str = ""
+    pages: int = 0
+    warnings: list[str] = field(default_factory=list)
+    fetched: dict[str, str] = field(default_factory=dict)
+    seconds: float = 0.0
+    worker: str = ""
+    peak_rss_mb: float = 0.0
+
+
+class JobTimedOut(BaseException):
+    """Raised inside a job's thread at its time limit; BaseException so no `except Exception` eats it."""
+
+
+def _tune_malloc() -> None:
+    """Fixed glibc thresholds: big font buffers go back to the system instead of bloating the heap."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(_M_MMAP_THRESHOLD, 1 << 20)
+        libc.mallopt(_M_TRIM_THRESHOLD, 4 << 20)
+    except (OSError, AttributeError):
+        pass
+
+
+def _release_memory() -> None:
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
+def prepare_worker() -> None:
+    """Once per worker process: memory settings, the shared font configuration, a first render."""
+    global _prepared
+    if _prepared:
+        return
+    _prepared = True
+    if threading.current_thread() is threading.main_thread():
+        # Ctrl-C reaches the whole process group: the coordinator alone decides what stops.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _tune_malloc()
+    use_font_configuration(shared_font_configuration)
+    import weasyprint
+
+    # Loads Pango, HarfBuzz, Fontconfig's font list and the user-agent stylesheets.
+    weasyprint.HTML(string="<p>twinprint</p>").render(font_config=shared_font_configuration()).write_pdf()
+
+
+class Deadline:
+    """Raise JobTimedOut in this thread after `seconds`; stopping it clears a pending one."""
+
+    def __init__(self, seconds: float) -> None:
+        self.thread_id = threading.get_ident()
+        self.lock = threading.Lock()
+        self.armed = True
+        self.timer = threading.Timer(seconds, self._fire)
+        self.timer.daemon = True
+
+    def _fire(self) -> None:
+        with self.lock:
+            if self.armed:
+                ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(self.thread_id), ctypes.py_object(JobTimedOut))
+
+    def __enter__(self) -> "Deadline":
+        self.timer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.timer.cancel()
+        with self.lock:
+            self.armed = False
+            ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(self.thread_id), None)
+
+
+def _collect_files(scratch: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(scratch)): p.read_bytes() for p in sorted(scratch.rglob("*")) if p.is_file()}
+
+
+def _environment_mismatch(expected: dict[str, str] | None) -> str | None:
+    if expected is None:
+        return None
+    here = environment()
+    differs = [k for k in ("twinprint", "weasyprint", "fonts") if here.get(k) != expected.get(k)]
+    if not differs:
+        return None
+    what = ", ".join(f"{k} {here.get(k)} (coordinator: {expected.get(k)})" for k in differs)
+    return f"worker {socket.gethostname()} differs from this machine: {what}; install the same twinprint, WeasyPrint and fonts on every worker"
+
+
+def run_job(task: JobTask, prepare: bool = True) -> JobResult:
+    """Build one job in a scratch folder; failures come back as a result with a one-line error.
+
+    `prepare`: make this process a worker first (done once); False when the coordinator runs the job itself.
+    """
+    started = time.perf_counter()
+    if prepare:
+        prepare_worker()
+    result = JobResult(task.name, worker=f"{socket.gethostname()}:{os.getpid()}")
+    scratch = Path(tempfile.mkdtemp(prefix="twinprint-job-"))
+    try:
+        result.error = _environment_mismatch(task.expected_environment)
+        if result.error is None:
+            _build_into(task, scratch, result)
+    except TwinprintError as error:
+        result.error = error.message
+    except JobTimedOut:
+        result.error = f"{task.name}: stopped after the time limit of {task.timeout_s:g} s"
+    except Exception as error:  # noqa: BLE001 - reported as the job's failure, never lost
+        where = traceback.extract_tb(error.__traceback__)[-1]
+        result.error = f"{task.name}: internal error {type(error).__name__}: {error} (at {Path(where.filename).name}:{where.lineno})"
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+        _release_memory()
+    result.seconds = time.perf_counter() - started
+    result.peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return result
+
+
+def _build_into(task: JobTask, scratch: Path, result: JobResult) -> None:
+    request = dataclasses.replace(task.request, output_dir=scratch)
+    to_coordinator: Any = None
+    if task.bundle is not None:
+        request, to_coordinator = unpacked_request(task.bundle, request)
+    with Deadline(task.timeout_s):
+        built = build_document(request)
+    result.files = _collect_files(scratch)
+    result.pdf = str(built.output.relative_to(scratch))
+    result.pages = built.page_count
+    result.warnings = list(built.warnings)
+    fetched = built.rendered.fetched if built.rendered else {}
+    result.fetched = to_coordinator(fetched) if to_coordinator else dict(fetched)
