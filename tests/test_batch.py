@@ -14,48 +14,13 @@ from pathlib import Path
 
 import pytest
 
+from batchproject import ALL_JOBS, MANIFEST, make_project
 from pdfcheck import whole_text
 from twinprint.batch import BatchOptions, BatchReport, JobOutcome, plan_from_manifest, run_batch
 from twinprint.batch.runner import NoProgress
 from twinprint.cli import main
 
 pytestmark = pytest.mark.slow
-
-TINY_EXHIBIT = """\
-kind: partnership
-title: {en: "%(title)s", zh: "甲与乙"}
-languages: [en, zh]
-cities:
-  - name: {en: Alpha, zh: 甲城}
-    country: {en: Italy, zh: 意大利}
-  - name: {en: Beta, zh: 乙城}
-    country: {en: China, zh: 中国}
-twinned_since: 1990
-year: 2020
-sections:
-  - id: first
-    title: {en: "First steps", zh: "第一步"}
-    body_file: {en: text/first.en.md, zh: text/first.zh.md}
-"""
-MANIFEST = """\
-[[jobs]]
-layouts = ["catalogue", "poster"]
-languages = ["en"]
-"""
-ALL_JOBS = {f"{slug}/{layout}.en.pdf" for slug in ("alpha", "beta") for layout in ("catalogue", "poster")}
-
-
-def make_project(root: Path, project_root: Path) -> Path:
-    """Two small exhibits, the project's own copy of the layouts, a manifest of 4 jobs."""
-    for slug, title in (("alpha", "Alpha and Beta"), ("beta", "Beta and Alpha")):
-        folder = root / "content" / slug
-        (folder / "text").mkdir(parents=True)
-        (folder / "exhibit.yaml").write_text(TINY_EXHIBIT % {"title": title}, encoding="utf-8")
-        (folder / "text" / "first.en.md").write_text("The two cities signed their agreement in 1990.\n", encoding="utf-8")
-        (folder / "text" / "first.zh.md").write_text("两座城市于1990年签署协议。\n", encoding="utf-8")
-    shutil.copytree(project_root / "layouts", root / "layouts")
-    (root / "twinprint.toml").write_text(MANIFEST, encoding="utf-8")
-    return root
 
 
 def build(project: Path, **options: object) -> BatchReport:

@@ -151,8 +151,10 @@ def environment() -> dict[str, str]:
     import weasyprint
 
     code = hashlib.sha256()
+    # Code and interface strings only: layouts and fonts are inputs of their own (and an installed
+    # wheel carries them inside the package, a checkout beside it).
     for file in visible_files(PACKAGE_DIR):
-        if "__pycache__" not in file.parts and file.suffix in (".py", ".po", ".toml", ".json", ".css", ".html"):
+        if file.suffix in (".py", ".po") and not {"__pycache__", "_data"} & set(file.parts):
             code.update(str(file.relative_to(PACKAGE_DIR)).encode() + b"\0" + file.read_bytes())
     return {
         "twinprint": f"{__version__}+{code.hexdigest()[:16]}",
