@@ -58,11 +58,21 @@ def qr_placeholder(url: str, side_mm: float, label: str = "") -> Markup:
     )
 
 
+BUILTIN_PREFIX = "builtin"
+
+
+def layout_loader(search_path: tuple[Path, ...]) -> jinja2.BaseLoader:
+    """Templates by name along the search path; `builtin/<name>` always means the built-in one,
+    so a project's layouts/poster/layout.html can extend "builtin/poster/layout.html" and change one block."""
+    builtin = jinja2.FileSystemLoader(str(builtin_root() / "layouts"))
+    return jinja2.ChoiceLoader([jinja2.FileSystemLoader([str(p) for p in search_path]), jinja2.PrefixLoader({BUILTIN_PREFIX: builtin})])
+
+
 @lru_cache(maxsize=32)
 def _environment(search_path: tuple[Path, ...], language: str) -> jinja2.Environment:
     # Sandboxed: a project-local layout can loop and format, but not reach Python internals or files.
     env = SandboxedEnvironment(
-        loader=jinja2.FileSystemLoader([str(p) for p in search_path]),
+        loader=layout_loader(search_path),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         extensions=["jinja2.ext.i18n"],
