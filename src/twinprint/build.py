@@ -22,6 +22,10 @@ from .i18n import LocalisedExhibit, language_name, localise, pick_text, second_l
 from .layouts import LayoutRequest, builtin_root, layout_search_path, render_layout_html, template_files
 from .model import Exhibit, Link, find_records
 from .qr import qr_capacity_problem
+from .paper import page_settings
+from .preflight import PreflightFailed, PreflightReport, build_context, finding_lines, preflight_pdf
+from .preview import render_previews
+from .profiles import DEFAULT_BLEED_MM, finish_pdf, get_profile, profile_html, profile_pdf_options
 from .render import PdfOptions, RenderedPdf, SandboxFetcher, render_pdf
 
 DEFAULT_LAYOUT = "catalogue"
@@ -42,6 +46,8 @@ class BuildRequest:
     # Paper name (A4, A2, B1, tabloid…) or WxH in mm; None keeps the layout's own size.
     paper: str | None = None
     orientation: str | None = None
+    # Bleed around the trim box for print profiles, in mm.
+    bleed_mm: float = DEFAULT_BLEED_MM
     # Theme name (layouts/themes/<name>.toml, the project's first) or a path to a .toml file.
     theme: str = "default"
     preflight: bool = True
@@ -57,6 +63,8 @@ class BuildResult:
     page_count: int
     warnings: list[str] = field(default_factory=list)
     rendered: RenderedPdf | None = None
+    preflight: PreflightReport | None = None
+    previews: list[Path] = field(default_factory=list)
 
 
 def output_name(slug: str, layout: str, language: str, profile: str = "screen", paper: str | None = None,
@@ -194,10 +202,13 @@ def render_fitted(exhibit: Exhibit, request: BuildRequest) -> tuple[RenderedPdf,
     """Render the PDF; while text in a fitted area overflows, shrink it and render again."""
     design = request_design(request)
     base_url = Path(request.content_dir).resolve().as_uri() + "/"
-    options = PdfOptions(qr_error_correction=request.qr_error_correction)
     scale = 1.0
     for attempt in range(FIT_ATTEMPTS):
         html, localised = render_exhibit_html(exhibit, request, design, scale)
+        html = profile_html(html, request.profile, request.bleed_mm, tuple(layout_search_path(request.project_root)))
+        # Made anew for each attempt: the archive profile's attachments are read once, when written.
+        options = PdfOptions(qr_error_correction=request.qr_error_correction,
+                             weasyprint_options=profile_pdf_options(request.profile, request.content_dir))
         try:
             rendered = render_pdf(html, base_url, sandbox_for(request), options, after_layout=partial(finish_layout, design=design))
             return rendered, localised
@@ -247,10 +258,35 @@ def build_document(request: BuildRequest, exhibit: Exhibit | None = None) -> Bui
     exhibit = exhibit or load_exhibit(request.content_dir)
     check_request(exhibit, request)
     rendered, localised = render_fitted(exhibit, request)
+    rendered.pdf, _ = finish_pdf(rendered.pdf, get_profile(request.profile), request.bleed_mm)
     output = request_output(request, exhibit.slug)
     try:
         write_atomically(output, rendered.pdf)
     except OSError as error:
         raise BuildError(f"{output}: cannot write the PDF: {error.strerror or error}") from None
     warnings = translation_warnings(exhibit, localised, request)
-    return BuildResult(request, output, rendered.page_count, warnings + rendered.warnings, rendered)
+    result = BuildResult(request, output, rendered.page_count, warnings + rendered.warnings, rendered)
+    if request.previews:
+        for path, png in render_previews(output).items():
+            write_atomically(path, png)
+            result.previews.append(path)
+    if request.preflight:
+        result.preflight = preflight_built(request, rendered, localised, output)
+        result.warnings += finding_lines(result.preflight)
+    return result
+
+
+def preflight_built(request: BuildRequest, rendered: RenderedPdf, localised: LocalisedExhibit, output: Path) -> PreflightReport:
+    """Preflight a fresh build, with what only the build knows: page rule, QR codes placed, content texts.
+
+    Errors raise PreflightFailed: the PDF stays written for inspection, but the build fails.
+    """
+    multiple = page_settings(request.layout, tuple(layout_search_path(request.project_root))).page_multiple
+    asked = dict(request.variables).get("qr_mm")
+    # A side the user asked for (--set qr_mm=) lowers the paper rule's minimum to it.
+    min_qr_mm = float(asked) if asked and asked.replace(".", "", 1).isdigit() else None
+    context = build_context(request.profile, multiple, rendered.qr_codes, localised.data, min_qr_mm)
+    report = preflight_pdf(rendered.pdf, str(output), context)
+    if report.errors:
+        raise PreflightFailed(report)
+    return report

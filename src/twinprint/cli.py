@@ -13,12 +13,16 @@ from rich.console import Console
 from . import __version__
 from .batch import BatchOptions, find_manifest, plan_from_manifest, plan_from_requests, run_batch
 from .batch.progress import progress_for, summary_table
-from .build import DEFAULT_LAYOUT, BuildRequest, prepare_output_folder
+from .build import DEFAULT_LAYOUT, BuildRequest, prepare_output_folder, write_atomically
 from .content import find_content_folders, load_exhibit
 from .errors import AlreadyReported, BuildError, ContentError, TwinprintError, UsageError
 from .layouts import available_layouts, layout_search_path
 from .model import LANGUAGE_RE
-from .paper import canonical_paper_name
+from .paper import canonical_paper_name, page_settings
+from .impose import ImposeOptions, impose, imposed_path, parse_creep_mm, parse_grid
+from .preflight import PreflightContext, preflight_file, report_table
+from .preview import THUMBNAIL_LONG_SIDE_PX, render_previews
+from .profiles import DEFAULT_BLEED_MM, DEFAULT_PROFILE, MAX_BLEED_MM, PROFILES
 
 console = Console(stderr=False, highlight=False, soft_wrap=True)
 errors = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -98,6 +102,17 @@ def paper_options(command: Any) -> Any:
                         help="Paper size: A4, A3, A2, A1, A0, B2, B1, tabloid… or WIDTHxHEIGHT in mm (default: the layout's).")(command)
 
 
+def profile_options(command: Any) -> Any:
+    """--profile, --bleed, --no-preflight and --png of build."""
+    command = click.option("--png", is_flag=True, help="Also write PNG page thumbnails and a contact sheet.")(command)
+    command = click.option("--no-preflight", is_flag=True, help="Skip the preflight checks after each build.")(command)
+    command = click.option("--bleed", type=click.FloatRange(0, MAX_BLEED_MM), default=DEFAULT_BLEED_MM, show_default=True,
+                           metavar="MM", help="Bleed around each page in the print profile, in mm.")(command)
+    return click.option("--profile", type=click.Choice(list(PROFILES)), default=DEFAULT_PROFILE, show_default=True,
+                        help="screen (small, for e-mail), print (PDF/X-4, CMYK, bleed, marks), archive (PDF/A-3b + sources), "
+                             "accessible (tagged PDF/UA-1).")(command)
+
+
 @cli.command()
 @click.argument("content_dirs", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--layout", "-l", default=DEFAULT_LAYOUT, show_default=True, help="Layout name (a folder of layouts/).")
@@ -107,6 +122,7 @@ def paper_options(command: Any) -> Any:
 @click.option("--qr-ec", type=click.Choice(["L", "M", "Q", "H"]), default="M", show_default=True, help="QR error correction level.")
 @click.option("--strict", is_flag=True, help="Missing translations are errors, not warnings.")
 @paper_options
+@profile_options
 @click.option("--jobs", "-j", "workers", type=click.IntRange(min=1), default=None, help="Worker processes (default: one per core).")
 @click.option("--force", is_flag=True, help="Rebuild every job, even those up to date.")
 @click.option("--fail-fast", is_flag=True, help="Stop at the first failed job.")
@@ -116,7 +132,8 @@ def paper_options(command: Any) -> Any:
 @click.pass_context
 def build(ctx: click.Context, content_dirs: tuple[Path, ...], layout: str, lang: str, output: Path,
           assignments: tuple[str, ...], qr_ec: str, strict: bool, paper: str | None, orientation: str | None, theme: str,
-          workers: int | None, force: bool, fail_fast: bool, cluster: str | None, timeout: float | None) -> None:
+          workers: int | None, force: bool, fail_fast: bool, cluster: str | None, timeout: float | None,
+          profile: str, bleed: float, no_preflight: bool, png: bool) -> None:
     """Build PDFs: what twinprint.toml declares, or build/<slug>/<layout>[-<paper>].<lang>.pdf for each CONTENT_DIR.
 
     With no CONTENT_DIR and a twinprint.toml, --layout and --lang pick among its jobs; without a
@@ -132,7 +149,8 @@ def build(ctx: click.Context, content_dirs: tuple[Path, ...], layout: str, lang:
                                   (layout,) if given["layout"] else (), (lang,) if given["lang"] and lang != "all" else ())
     else:
         requests = [
-            BuildRequest(folder, layout, lang, output, project, variables, qr_ec, strict=strict, paper=paper, orientation=orientation, theme=theme)
+            BuildRequest(folder, layout, lang, output, project, variables, qr_ec, strict=strict, paper=paper, orientation=orientation, theme=theme,
+                         profile=profile, bleed_mm=bleed, preflight=not no_preflight, previews=png)
             for folder in content_folders(project, content_dirs)
         ]
         plan = plan_from_requests(requests)
@@ -164,6 +182,70 @@ def validate(ctx: click.Context, content_dirs: tuple[Path, ...]) -> None:
         console.print(f"ok {folder} ({len(exhibit.sections)} sections, languages {', '.join(exhibit.languages)})", markup=False)
     if problems:
         raise AlreadyReported(f"{problems} problem{'s' if problems > 1 else ''} found")
+
+
+@cli.command(name="preflight")
+@click.argument("pdf_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--profile", type=click.Choice(list(PROFILES)), default=None,
+              help="Check against this profile (default: the one the PDF declares: PDF/X -> print, PDF/A -> archive…).")
+@click.option("--layout", "-l", default=None, help="The layout the PDF was made with: its page rule applies (booklet: a multiple of 4).")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.pass_context
+def preflight_command(ctx: click.Context, pdf_file: Path, profile: str | None, layout: str | None, as_json: bool) -> None:
+    """Check a finished PDF for print: fonts, missing glyphs, images, colour, trim, QR codes, boxes. Errors exit 1."""
+    multiple = page_settings(layout, tuple(layout_search_path(ctx.obj["project"]))).page_multiple if layout else 1
+    report = preflight_file(pdf_file, PreflightContext(profile=profile, page_multiple=multiple))
+    if as_json:
+        click.echo(report.to_json())
+    else:
+        console.print(report_table(report))
+        console.print(report.summary(), markup=False)
+    if report.errors:
+        raise AlreadyReported(f"{pdf_file}: {len(report.errors)} preflight error{'s' * (len(report.errors) != 1)}")
+
+
+@cli.command(name="impose")
+@click.argument("pdf_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--booklet", is_flag=True, help="Saddle-stitch booklet: two pages per side, duplex, flip on the short edge.")
+@click.option("--n-up", "n_up", default=None, metavar="COLSxROWS", help="A grid of pages per sheet (flyers, badges), e.g. 2x2.")
+@click.option("--sheet", default=None, callback=lambda ctx, param, value: canonical_paper_name(value) if value else None,
+              help="Sheet size: A4, A3, SRA-like WxH in mm… (default: the smallest A size that holds the pages).")
+@click.option("--creep", default="0", show_default=True, metavar="MM", help="Creep per sheet toward the spine (booklets), e.g. 0.2mm.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Output file (default: FILE.booklet.pdf or FILE.<cols>x<rows>.pdf beside FILE).")
+def impose_command(pdf_file: Path, booklet: bool, n_up: str | None, sheet: str | None, creep: str, output: Path | None) -> None:
+    """Impose a PDF on printing sheets with crop marks and a slug line."""
+    options = ImposeOptions(booklet=booklet, n_up=parse_grid(n_up) if n_up else None, sheet=sheet,
+                            creep_mm=parse_creep_mm(creep), job_name=pdf_file.name)
+    imposed = impose(read_pdf(pdf_file), options, str(pdf_file))
+    target = output or imposed_path(pdf_file, options)
+    write_atomically(target, imposed.pdf)
+    width, height = imposed.sheet_mm
+    blanks = f", {imposed.blanks} blank pages added" if imposed.blanks else ""
+    marks = "with marks" if imposed.marks else "no room for marks outside the trim"
+    console.print(f"imposed {target}: {imposed.pages_in} pages on {imposed.sides} sides of {width:g}×{height:g} mm{blanks}, {marks}",
+                  markup=False)
+
+
+@cli.command(name="preview-png")
+@click.argument("pdf_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--size", type=click.IntRange(64, 4000), default=THUMBNAIL_LONG_SIDE_PX, show_default=True,
+              help="Long side of each page thumbnail, in pixels.")
+def preview_png_command(pdf_file: Path, size: int) -> None:
+    """Write PNG thumbnails of every page (FILE.previews/) and a contact sheet (FILE.contact.png)."""
+    files = render_previews(pdf_file, size)
+    for path, png in files.items():
+        write_atomically(path, png)
+    contact = list(files)[-1]
+    console.print(f"wrote {len(files) - 1} thumbnails in {contact.with_name(contact.name.replace('.contact.png', '.previews'))} "
+                  f"and {contact}", markup=False)
+
+
+def read_pdf(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as error:
+        raise BuildError(f"{path}: cannot read: {error.strerror or error}") from None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
