@@ -69,7 +69,8 @@ class TwinprintGroup(click.Group):
         try:
             return super().invoke(ctx)
         except TwinprintError as error:
-            if ctx.obj and ctx.obj.get("debug"):
+            # A summary of problems already printed has no traceback worth showing.
+            if ctx.obj and ctx.obj.get("debug") and not isinstance(error, AlreadyReported):
                 traceback.print_exc()
             report_error(error)
             ctx.exit(error.exit_code)
@@ -157,6 +158,9 @@ def build(ctx: click.Context, content_dirs: tuple[Path, ...], layout: str, lang:
     prepare_output_folder(plan.output_dir)
     options = BatchOptions(workers=workers, force=force, fail_fast=fail_fast, cluster=cluster, timeout_s=timeout)
     report = run_batch(plan, options, progress_for(console, errors))
+    if ctx.obj["debug"]:
+        for outcome in report.failed:
+            errors.print(outcome.traceback, markup=False, end="")
     console.print(summary_table(report))
     if report.interrupted:
         raise click.exceptions.Abort() from KeyboardInterrupt()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,6 +33,7 @@ class PlanFailure:
 
     name: str
     error: str
+    traceback: str = ""  # for --debug
 
 
 @dataclass
@@ -90,7 +92,7 @@ def _add(plan: Plan, request: BuildRequest, pattern: str | None, exhibits: _Exhi
     except TwinprintError as error:
         name = f"{Path(request.content_dir).name}/{request.layout}.{request.language}"
         if name not in {f.name for f in plan.failures}:
-            plan.failures.append(PlanFailure(name, error.message))
+            plan.failures.append(PlanFailure(name, error.message, "".join(traceback.format_exception(error))))
         return
     for language in languages:
         localised = dataclasses.replace(request, language=language)

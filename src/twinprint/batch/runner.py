@@ -41,6 +41,7 @@ class JobOutcome:
     output: Path | None = None
     worker: str = ""
     peak_rss_mb: float = 0.0
+    traceback: str = ""  # of a failure, for --debug
 
 
 @dataclass
@@ -143,7 +144,7 @@ def _publish(result: JobResult, pending: _Pending, state: BuildState, env: dict[
 def run_batch(plan: Plan, options: BatchOptions = BatchOptions(), progress: ProgressReporter = NoProgress()) -> BatchReport:
     """Build every stale job of the plan; never raises for a single job's failure."""
     started = time.perf_counter()
-    report = BatchReport([JobOutcome(f.name, "failed", error=f.error) for f in plan.failures])
+    report = BatchReport([JobOutcome(f.name, "failed", error=f.error, traceback=f.traceback) for f in plan.failures])
     state = BuildState.load(plan.output_dir)
     hashes, env = FileHashes(), environment()
     stale: list[_Pending] = []
@@ -241,7 +242,7 @@ def _outcome_of(future: cf.Future[JobResult], pending: _Pending, generation: int
     except Exception as error:  # noqa: BLE001 - Dask's KilledWorker, a lost connection: the job failed, the batch goes on
         return JobOutcome(pending.job.name, "failed", error=f"{pending.job.name}: {type(error).__name__}: {error}")
     if result.error is not None:
-        return JobOutcome(pending.job.name, "failed", result.seconds, error=result.error, worker=result.worker)
+        return JobOutcome(pending.job.name, "failed", result.seconds, error=result.error, worker=result.worker, traceback=result.traceback)
     try:
         return _publish(result, pending, state, env)
     except BuildError as error:

@@ -32,6 +32,8 @@ from .fonts import shared_font_configuration
 from .keys import environment
 
 _prepared = False
+MEMORY_LIMIT_MB = 450.0
+MEMORY_POLL_S = 0.05
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
 
 
@@ -46,6 +48,8 @@ class JobTask:
     bundle: ProjectBundle | None = None
     # The coordinator's environment (code, WeasyPrint, fonts): a worker that differs refuses the job.
     expected_environment: dict[str, str] | None = None
+    # Resident memory a job may reach before it is stopped (issue 6: under 500 MB).
+    memory_limit_mb: float = MEMORY_LIMIT_MB
 
 
 @dataclass
@@ -61,10 +65,26 @@ class JobResult:
     seconds: float = 0.0
     worker: str = ""
     peak_rss_mb: float = 0.0
+    # The failure's traceback, shown by --debug.
+    traceback: str = ""
 
 
 class JobTimedOut(BaseException):
     """Raised inside a job's thread at its time limit; BaseException so no `except Exception` eats it."""
+
+
+class JobOutOfMemory(BaseException):
+    """Raised inside a job's thread when its process passes the memory limit."""
+
+
+def resident_mb() -> float:
+    """This process's resident memory (Linux /proc; 0 where unknown, which disables the limit)."""
+    try:
+        with open("/proc/self/statm", encoding="ascii") as statm:
+            pages = int(statm.read().split()[1])
+    except (OSError, ValueError, IndexError):
+        return 0.0
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
 def _tune_malloc() -> None:
@@ -104,6 +124,8 @@ def prepare_worker() -> None:
 class Deadline:
     """Raise JobTimedOut in this thread after `seconds`; stopping it clears a pending one."""
 
+    exception: type[BaseException] = JobTimedOut
+
     def __init__(self, seconds: float) -> None:
         self.thread_id = threading.get_ident()
         self.lock = threading.Lock()
@@ -114,7 +136,7 @@ class Deadline:
     def _fire(self) -> None:
         with self.lock:
             if self.armed:
-                ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(self.thread_id), ctypes.py_object(JobTimedOut))
+                ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(self.thread_id), ctypes.py_object(self.exception))
 
     def __enter__(self) -> "Deadline":
         self.timer.start()
@@ -125,6 +147,45 @@ class Deadline:
         with self.lock:
             self.armed = False
             ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(self.thread_id), None)
+
+
+class MemoryGuard(Deadline):
+    """Raise JobOutOfMemory in this thread once the process holds more than `limit_mb` (checked every 50 ms).
+
+    WeasyPrint keeps every laid-out page in memory: a huge document would grow
+    until the machine swaps or the kernel kills the worker. This stops it first,
+    with a message, and the worker lives on for the next job.
+    """
+
+    exception = JobOutOfMemory
+
+    def __init__(self, limit_mb: float) -> None:
+        super().__init__(0)
+        self.limit_mb = limit_mb
+        self.timer = _Poller(self._check)
+
+    def _check(self) -> bool:
+        if resident_mb() <= self.limit_mb:
+            return False
+        self._fire()
+        return True
+
+
+class _Poller(threading.Thread):
+    """Calls `check` every MEMORY_POLL_S until it returns True or `cancel()` is called."""
+
+    def __init__(self, check: Any) -> None:
+        super().__init__(daemon=True)
+        self.check = check
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopped.wait(MEMORY_POLL_S):
+            if self.check():
+                return
+
+    def cancel(self) -> None:
+        self.stopped.set()
 
 
 def _collect_files(scratch: Path) -> dict[str, bytes]:
@@ -158,11 +219,16 @@ def run_job(task: JobTask, prepare: bool = True) -> JobResult:
             _build_into(task, scratch, result)
     except TwinprintError as error:
         result.error = error.message
+        result.traceback = traceback.format_exc()
     except JobTimedOut:
         result.error = f"{task.name}: stopped after the time limit of {task.timeout_s:g} s"
+    except JobOutOfMemory:
+        result.error = (f"{task.name}: stopped at the memory limit of {task.memory_limit_mb:g} MB: the content is too large "
+                        "for one document (split it into several content folders)")
     except Exception as error:  # noqa: BLE001 - reported as the job's failure, never lost
         where = traceback.extract_tb(error.__traceback__)[-1]
         result.error = f"{task.name}: internal error {type(error).__name__}: {error} (at {Path(where.filename).name}:{where.lineno})"
+        result.traceback = traceback.format_exc()
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
         _release_memory()
@@ -176,7 +242,7 @@ def _build_into(task: JobTask, scratch: Path, result: JobResult) -> None:
     to_coordinator: Any = None
     if task.bundle is not None:
         request, to_coordinator = unpacked_request(task.bundle, request)
-    with Deadline(task.timeout_s):
+    with Deadline(task.timeout_s), MemoryGuard(task.memory_limit_mb):
         built = build_document(request)
     result.files = _collect_files(scratch)
     result.pdf = str(built.output.relative_to(scratch))
