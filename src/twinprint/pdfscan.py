@@ -50,7 +50,7 @@ class PlacedImage:
 
     @property
     def is_rgb(self) -> bool:
-        return self.colour_space in ("RGB", *RGB_SPACES)
+        return self.colour_space in ("RGB", "DeviceRGB", "CalRGB")
 
 
 @dataclass

@@ -46,6 +46,8 @@ class Finding:
     check: str  # boxes, fonts, glyphs, images, colour, trim, qr, pages
     message: str
     pages: tuple[int, ...] = ()  # 1-based
+    # Machine-readable specifics, e.g. (field, characters it holds that cannot be drawn).
+    details: tuple[tuple[str, str], ...] = ()
 
     def pages_text(self) -> str:
         """`1–4, 7`; `-` for findings about the whole document."""
@@ -106,7 +108,7 @@ class PreflightReport:
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data.update(passed=self.passed, errors=len(self.errors), warnings=len(self.warnings))
-        data["findings"] = [asdict(f) | {"pages": list(f.pages)} for f in self.findings]
+        data["findings"] = [asdict(f) | {"pages": list(f.pages), "details": dict(f.details)} for f in self.findings]
         return data
 
     def to_json(self) -> str:
@@ -253,10 +255,13 @@ def check_glyphs(scans: list[PageScan], content_texts: tuple[tuple[str, str], ..
         return []
     characters = "".join(sorted(missing))
     pages = tuple(sorted({p for ps in missing.values() for p in ps}))
-    fields = [name for name, text in content_texts if any(char in text for char in characters)]
+    by_field = tuple((name, "".join(sorted({c for c in text if c in missing}))) for name, text in content_texts
+                     if any(char in missing for char in text))
     listed = " ".join(f"{char} (U+{ord(char):04X})" for char in characters[:40]) + (" …" if len(characters) > 40 else "")
-    where = f"; from {', '.join(fields[:8])}{' …' if len(fields) > 8 else ''}" if fields else ""
-    return [Finding("error", "glyphs", f"{len(characters)} characters the fonts cannot draw (printed as boxes): {listed}{where}", pages)]
+    where = "; ".join(f"{name}: {chars[:12]}{'…' if len(chars) > 12 else ''}" for name, chars in by_field[:6])
+    where = f"; by field: {where}{' …' if len(by_field) > 6 else ''}" if by_field else ""
+    return [Finding("error", "glyphs", f"{len(characters)} characters the fonts cannot draw (printed as boxes): {listed}{where}",
+                    pages, (("characters", characters),) + by_field)]
 
 
 # --- images and colour -------------------------------------------------------------------------
@@ -375,7 +380,7 @@ def check_qr_codes(document: pypdfium2.PdfDocument, pdf: pikepdf.Pdf, context: P
         minimum = min(context.min_qr_mm or math.inf, min_qr_side_mm(trim))
         for text, side_mm in decoded:
             if side_mm < minimum - 0.5:
-                findings.append(Finding("error", "qr", f"QR code for {text} is {side_mm:.0f} mm, under the {minimum:g} mm "
+                findings.append(Finding("error", "qr", f"QR code for {text} is {side_mm:.1f} mm, under the {minimum:g} mm "
                                         "this page size needs", (index + 1,)))
         texts = [text for text, _ in decoded]
         for wanted in (q for q in expected or () if q.page_index == index):
