@@ -143,7 +143,8 @@ class PreflightFailed(BuildError):
     def __init__(self, report: "PreflightReport") -> None:
         listed = "; ".join(f"{f.message} (page {f.pages_text()})" for f in report.errors[:5])
         more = f"; and {len(report.errors) - 5} more" if len(report.errors) > 5 else ""
-        super().__init__(f"{report.file}: preflight found {len(report.errors)} error{'s' * (len(report.errors) != 1)}: {listed}{more}")
+        super().__init__(f"{report.file}: preflight found {len(report.errors)} error{'s' * (len(report.errors) != 1)}: {listed}{more} "
+                         "(--no-preflight writes it anyway; `twinprint preflight FILE` shows the report)")
         self.report = report
 
 
