@@ -231,3 +231,51 @@ def test_allowed_resources_render(project):
     rendered = render_pdf(f'<img src="images/dot.png"><img src="{data_url}">', base, fetcher)
     assert rendered.pdf.startswith(b"%PDF") and not fetcher.refused
     assert any(url.endswith("images/dot.png") for url in rendered.fetched)
+
+
+# End to end through `twinprint build`: twinprint.toml's [sandbox] allowed_hosts is the only way out.
+
+def remote_project(tmp_path: Path, image_url: str, allowed: list[str] | None) -> Path:
+    root = tmp_path / "remote"
+    content = root / "content" / "demo"
+    (content / "text").mkdir(parents=True)
+    (content / "exhibit.yaml").write_text(
+        "kind: exhibition\ntitle: Remote\ncities:\n  - {name: A, country: B}\n  - {name: C, country: D}\ntwinned_since: 1980\n"
+        "sections:\n  - id: one\n    title: One\n    body_file: text/one.md\n", encoding="utf-8")
+    (content / "text" / "one.md").write_text("Text.\n", encoding="utf-8")
+    layout = root / "layouts" / "remote" / "layout.html"
+    layout.parent.mkdir(parents=True)
+    layout.write_text(f'<h1>{{{{ exhibit.title }}}}</h1><img src="{image_url}" style="width: 20mm">\n', encoding="utf-8")
+    if allowed is not None:
+        hosts = ", ".join(f'"{host}"' for host in allowed)
+        (root / "twinprint.toml").write_text(f'[sandbox]\nallowed_hosts = [{hosts}]\n\n[[jobs]]\nlayouts = "remote"\nlanguages = "en"\n',
+                                             encoding="utf-8")
+    return root
+
+
+def test_build_fetches_only_from_allowed_hosts(tmp_path, local_server, capsys):
+    from twinprint.cli import main
+
+    url = f"{local_server}/ok"
+    refused = remote_project(tmp_path / "a", url, None)
+    assert main(["--project", str(refused), "build", str(refused / "content" / "demo"), "--layout", "remote", "-o", str(tmp_path / "a" / "out")]) == 1
+    errors = [line for line in capsys.readouterr().err.splitlines() if line.startswith("Error:")]
+    assert len(errors) == 1 and "layouts/remote/layout.html: refused" in errors[0] and "allowed_hosts" in errors[0], errors
+    assert not list((tmp_path / "a" / "out").rglob("*.pdf"))
+
+    allowed = remote_project(tmp_path / "b", url, ["127.0.0.1"])
+    assert main(["--project", str(allowed), "build", "-o", str(tmp_path / "b" / "out")]) == 0, capsys.readouterr().err
+    manifest = (tmp_path / "b" / "out" / "manifest.json").read_text(encoding="utf-8")
+    assert url in manifest  # recorded as an input of the job, with its hash
+    # The content-folder form of the command reads the same allow-list from twinprint.toml.
+    assert main(["--project", str(allowed), "build", str(allowed / "content" / "demo"), "--layout", "remote",
+                 "-o", str(tmp_path / "b" / "out2")]) == 0
+
+
+def test_allowed_hosts_must_be_bare_host_names(tmp_path, capsys):
+    from twinprint.cli import main
+
+    project = remote_project(tmp_path, "https://example.org/x.png", ["https://example.org/"])
+    assert main(["--project", str(project), "build", "-o", str(tmp_path / "out")]) == 1
+    err = capsys.readouterr().err
+    assert "twinprint.toml:2: sandbox.allowed_hosts: expected host names such as 'images.example.org'" in err, err

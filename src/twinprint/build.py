@@ -54,6 +54,8 @@ class BuildRequest:
     previews: bool = False
     # Missing translations are errors instead of warnings.
     strict: bool = False
+    # Hosts a document may fetch from over http(s): twinprint.toml's [sandbox] allowed_hosts.
+    allowed_hosts: tuple[str, ...] = ()
 
 
 @dataclass
@@ -229,12 +231,12 @@ def translation_warnings(exhibit: Exhibit, localised: LocalisedExhibit, request:
     ]
 
 
-def sandbox_for(request: BuildRequest, allowed_hosts: tuple[str, ...] = ()) -> SandboxFetcher:
+def sandbox_for(request: BuildRequest) -> SandboxFetcher:
     roots = {Path(request.project_root).resolve(), builtin_root(), Path(request.content_dir).resolve()}
     layouts = template_files(tuple(layout_search_path(request.project_root)))
     content = sorted(p for p in Path(request.content_dir).rglob("*") if p.suffix in (".yaml", ".md", ".svg", ".css"))
     document = f"{Path(request.content_dir) / 'exhibit.yaml'} (layout {request.layout!r})"
-    return SandboxFetcher(allowed_roots=tuple(sorted(roots)), allowed_hosts=allowed_hosts,
+    return SandboxFetcher(allowed_roots=tuple(sorted(roots)), allowed_hosts=request.allowed_hosts,
                           referrers=tuple(layouts + content), document=document)
 
 

@@ -12,6 +12,7 @@ from rich.console import Console
 
 from . import __version__
 from .batch import BatchOptions, find_manifest, plan_from_manifest, plan_from_requests, run_batch
+from .batch.manifest import project_allowed_hosts
 from .batch.progress import progress_for, summary_table
 from .build import DEFAULT_LAYOUT, BuildRequest, prepare_output_folder, write_atomically
 from .content import find_content_folders, load_exhibit
@@ -149,9 +150,10 @@ def build(ctx: click.Context, content_dirs: tuple[Path, ...], layout: str, lang:
         plan = plan_from_manifest(manifest, project, output if given["output"] else None,
                                   (layout,) if given["layout"] else (), (lang,) if given["lang"] and lang != "all" else ())
     else:
+        allowed_hosts = project_allowed_hosts(project)
         requests = [
             BuildRequest(folder, layout, lang, output, project, variables, qr_ec, strict=strict, paper=paper, orientation=orientation, theme=theme,
-                         profile=profile, bleed_mm=bleed, preflight=not no_preflight, previews=png)
+                         profile=profile, bleed_mm=bleed, preflight=not no_preflight, previews=png, allowed_hosts=allowed_hosts)
             for folder in content_folders(project, content_dirs)
         ]
         plan = plan_from_requests(requests)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from ..build import BuildRequest, inside_output_folder, request_output, resolve_languages
 from ..content import load_exhibit
-from ..errors import ContentError, TwinprintError
+from ..errors import ContentError, TwinprintError, UsageError
 from ..model import Exhibit
 from .manifest import ALL_LANGUAGES, DEFAULT_TIMEOUT_S, JobGroup, ProjectManifest, content_folders_of, parse_manifest, toml_line
 
@@ -96,7 +96,10 @@ def _add(plan: Plan, request: BuildRequest, pattern: str | None, exhibits: _Exhi
         return
     for language in languages:
         localised = dataclasses.replace(request, language=language)
-        job = Job(job_name(localised, pattern), localised)
+        try:
+            job = Job(job_name(localised, pattern), localised)
+        except UsageError as error:  # a variable's value that would leave the output folder
+            raise ContentError.single(origin.file, f"{origin.field}.name", error.message, "output-name", origin.line) from None
         if job.name in seen:
             if seen[job.name][0] == localised:
                 continue  # the same document named twice (overlapping globs, a folder given twice)
@@ -107,7 +110,8 @@ def _add(plan: Plan, request: BuildRequest, pattern: str | None, exhibits: _Exhi
         plan.jobs.append(job)
 
 
-def _group_requests(group: JobGroup, folders: list[Path], output_dir: Path, project_root: Path) -> list[BuildRequest]:
+def _group_requests(group: JobGroup, folders: list[Path], output_dir: Path, project_root: Path,
+                    allowed_hosts: tuple[str, ...] = ()) -> list[BuildRequest]:
     papers: list[str | None] = list(group.papers) or [None]
     combos = itertools.product(folders, group.layouts, group.languages, group.profiles, papers, group.themes)
     requests = []
@@ -115,7 +119,7 @@ def _group_requests(group: JobGroup, folders: list[Path], output_dir: Path, proj
         request = BuildRequest(
             folder, layout, language, output_dir, project_root, tuple(sorted(group.variables.items())), group.qr_error_correction,
             profile=profile, paper=paper, orientation=group.orientation, preflight=group.preflight, previews=group.previews,
-            theme=theme, strict=group.strict,
+            theme=theme, strict=group.strict, allowed_hosts=allowed_hosts,
         )
         requests.append(request)
     return requests
@@ -133,7 +137,7 @@ def plan_from_manifest(file: Path, project_root: Path, output_dir: Path | None =
     for index, group in enumerate(manifest.jobs):
         folders = content_folders_of(group, index, project_root, file, text)
         origin = Origin(str(file), f"jobs[{index}]", toml_line(text, ("jobs", index)))
-        for request in _group_requests(group, folders, output, project_root):
+        for request in _group_requests(group, folders, output, project_root, tuple(manifest.sandbox.allowed_hosts)):
             if layouts and request.layout not in layouts:
                 continue
             if languages and request.language != ALL_LANGUAGES and request.language not in languages:

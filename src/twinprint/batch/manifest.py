@@ -22,6 +22,7 @@ MANIFEST_FILE = "twinprint.toml"
 ALL_LANGUAGES = "all"
 NAME_FIELDS = ("slug", "layout", "lang", "profile", "paper", "orientation", "theme")
 DEFAULT_TIMEOUT_S = 600.0
+HOST_RE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$")
 
 
 class _Strict(BaseModel):
@@ -69,7 +70,17 @@ class BuildSettings(_Strict):
 
 
 class SandboxSettings(_Strict):
+    """What documents may fetch besides project files: http(s) from these hosts only."""
+
     allowed_hosts: list[str] = []
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _bare_host_names(cls, hosts: list[str]) -> list[str]:
+        for host in hosts:
+            if not HOST_RE.match(host):
+                raise ValueError(f"expected host names such as 'images.example.org' (no scheme, port or path), got {host!r}")
+        return [host.lower() for host in hosts]
 
 
 class ProjectManifest(_Strict):
@@ -159,13 +170,22 @@ def find_manifest(project_root: Path) -> Path | None:
     return file if file.is_file() else None
 
 
+def project_allowed_hosts(project_root: Path) -> tuple[str, ...]:
+    """[sandbox] allowed_hosts of the project's twinprint.toml; none without one."""
+    file = find_manifest(project_root)
+    return tuple(parse_manifest(file).sandbox.allowed_hosts) if file else ()
+
+
 def content_folders_of(group: JobGroup, group_index: int, project_root: Path, file: Path, text: str) -> list[Path]:
     """The content folders a job group names (paths or globs relative to the project root)."""
     folders: list[Path] = []
     for index, entry in enumerate(group.content):
+        loc: tuple[str | int, ...] = ("jobs", group_index, "content", index)
+        if Path(entry).is_absolute():
+            raise ContentError.single(file, format_field_path(loc), f"expected a folder or glob relative to the project root, got {entry!r}",
+                                      "absolute-path", toml_line(text, loc))
         matches = sorted(p.parent for p in Path(project_root).glob(f"{entry.rstrip('/')}/{EXHIBIT_FILE}"))
         if not matches:
-            loc: tuple[str | int, ...] = ("jobs", group_index, "content", index)
             raise ContentError.single(file, format_field_path(loc), f"no content folder with {EXHIBIT_FILE} matches {entry!r}",
                                       "no-content", toml_line(text, loc))
         folders += [m for m in matches if m not in folders]
