@@ -13,6 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pdfcheck import decode_qr_codes
 
+from twinprint.batch.jobs import job_name
+from twinprint.batch.manifest import check_name_pattern
 from twinprint.build import BuildRequest, request_output
 from twinprint.content import load_exhibit
 from twinprint.errors import ContentError, TwinprintError
@@ -153,3 +155,19 @@ def test_output_never_escapes_the_output_folder(tmp_path_factory, slug, layout, 
         return
     assert Path(os.path.normpath(path)).is_relative_to(out), path
     assert path.suffix == ".pdf" and "\x00" not in str(path)
+
+
+@settings(max_examples=300, deadline=None)
+@given(pattern=st.sampled_from(["{slug}/{recipient}.pdf", "{recipient}/{layout}.{lang}.pdf", "{slug}-{recipient}-{theme}.pdf", "{recipient}.pdf"]),
+       recipient=st.one_of(names, st.text(alphabet="./\\ab\x00-_ ", max_size=12)))
+def test_name_patterns_never_escape_the_output_folder(pattern, recipient):
+    """twinprint.toml `name` patterns filled with any variable value (personalised names come from a CSV)."""
+    out = Path("/srv/twinprint/build")
+    request = BuildRequest(Path("content/demo"), "catalogue", "en", out, variables=(("recipient", recipient),))
+    try:
+        name = job_name(request, check_name_pattern(pattern, {"recipient"}))
+    except TwinprintError:
+        return
+    path = out / name
+    assert Path(os.path.normpath(path)).is_relative_to(out) and ".." not in Path(name).parts, name
+    assert name.endswith(".pdf") and not Path(name).is_absolute()
