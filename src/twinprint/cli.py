@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 import traceback
 from pathlib import Path
 from typing import Any, Sequence
@@ -20,6 +21,7 @@ from .errors import AlreadyReported, BuildError, ContentError, TwinprintError, U
 from .layouts import available_layouts, layout_search_path
 from .model import LANGUAGE_RE
 from .paper import canonical_paper_name, page_settings
+from .watch import Rebuild, watch, watched_folders
 from .impose import ImposeOptions, impose, imposed_path, parse_creep_mm, parse_grid
 from .preflight import PreflightContext, preflight_file, report_table
 from .preview import THUMBNAIL_LONG_SIDE_PX, render_previews
@@ -188,6 +190,40 @@ def validate(ctx: click.Context, content_dirs: tuple[Path, ...]) -> None:
         console.print(f"ok {folder} ({len(exhibit.sections)} sections, languages {', '.join(exhibit.languages)})", markup=False)
     if problems:
         raise AlreadyReported(f"{problems} problem{'s' if problems > 1 else ''} found")
+
+
+@cli.command(name="watch")
+@click.argument("content_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--layout", "-l", default=DEFAULT_LAYOUT, show_default=True, help="Layout name (a folder of layouts/).")
+@click.option("--lang", default="en", show_default=True, help="Language code.")
+@click.option("--output", "-o", type=click.Path(path_type=Path), default=Path("build"), show_default=True, help="Output folder.")
+@click.option("--set", "assignments", multiple=True, metavar="KEY=VALUE", help="Set a layout variable, e.g. recipient=\"…\".")
+@paper_options
+@click.pass_context
+def watch_command(ctx: click.Context, content_dir: Path, layout: str, lang: str, output: Path, assignments: tuple[str, ...],
+                  paper: str | None, orientation: str | None, theme: str) -> None:
+    """Rebuild one PDF and a PNG of its first page whenever a content, layout, theme, font or image file changes."""
+    project: Path = ctx.obj["project"]
+    check_layout_and_language(project, layout, lang)
+    request = BuildRequest(content_dir, layout, lang, output, project, parse_assignments(assignments),
+                           paper=paper, orientation=orientation, theme=theme)
+    folders = ", ".join(str(folder) for folder in watched_folders(request))
+    console.print(f"watching {folders} (Ctrl-C to stop)", markup=False)
+    watch(request, print_rebuild)
+    console.print("stopped watching", markup=False)
+
+
+def print_rebuild(outcome: Rebuild) -> None:
+    """One line per rebuild: what changed, what was written and how long it took; or the error."""
+    changed = f" after {', '.join(p.name for p in outcome.changed[:3])}{'…' if len(outcome.changed) > 3 else ''} changed" if outcome.changed else ""
+    stamp = time.strftime("%H:%M:%S")
+    if not outcome.ok:
+        errors.print(f"[{stamp}] Error{changed}: {outcome.error} (still watching)", markup=False)
+        return
+    for warning in outcome.warnings:
+        errors.print(f"Warning: {warning}", markup=False)
+    console.print(f"[{stamp}] rebuilt {outcome.output} and {outcome.preview} ({outcome.page_count} pages) in {outcome.seconds:.2f} s{changed}",
+                  markup=False)
 
 
 @cli.command(name="preflight")

@@ -22,9 +22,9 @@ THEMES_FOLDER = "themes"
 DEFAULT_THEME = "default"
 NAME_RE = re.compile(r"^[a-z][a-z0-9-]*$")
 # Colours are written into CSS: allow colour syntax only (hex, functions, names), nothing that ends a rule.
-COLOUR_RE = re.compile(r"^(#[0-9a-fA-F]{3,8}|[a-z-]+\([0-9.,%\s/a-z-]*\)|[a-z]+)$")
+COLOUR_RE = re.compile(r"^(#[0-9a-fA-F]{3,8}|(rgba?|hsla?|device-cmyk|lab|lch|oklab|oklch)\([0-9.,%\s/a-z-]*\)|[a-z]+)$")
 FAMILY_RE = re.compile(r"^[A-Za-z0-9 _.-]+$")
-REQUIRED_COLOURS = ("ink", "muted", "accent", "accent-2", "paper", "tint", "on-accent", "highlight", "rule")
+REQUIRED_COLOURS = ("ink", "muted", "accent", "accent-2", "paper", "tint", "on-accent", "on-accent-muted", "highlight", "rule")
 
 
 class _ThemePart(BaseModel):
@@ -72,19 +72,6 @@ class Theme(_ThemePart):
     # Default paper per layout name, e.g. poster = "A2"; --paper wins over it.
     # (logo and font files are absolute paths here: each file's are resolved against its own folder)
     paper: dict[str, str] = {}
-
-    @field_validator("colours")
-    @classmethod
-    def _colours(cls, colours: dict[str, str]) -> dict[str, str]:
-        for name, value in colours.items():
-            if not NAME_RE.match(name):
-                raise ValueError(f"colour names are lowercase words with dashes, got {name!r}")
-            if not isinstance(value, str) or not COLOUR_RE.match(value.strip()):
-                raise ValueError(f"colour {name!r}: expected a CSS colour such as #8c2f39, got {value!r}")
-        missing = [name for name in REQUIRED_COLOURS if name not in colours]
-        if missing:
-            raise ValueError(f"missing colours: {', '.join(missing)}")
-        return {name: value.strip() for name, value in colours.items()}
 
     def css(self) -> Markup:
         """The theme as CSS: @font-face rules and one :root block of --tp-* variables."""
@@ -189,10 +176,25 @@ def _builtin_of(file: Path, name: str, search_path: tuple[Path, ...]) -> Path:
     raise LayoutError(f"{file}: extends {name!r}, but no other theme of that name exists")
 
 
+def _check_colours(colours: Any, file: Path) -> None:
+    """Every colour is CSS colour syntax under a plain name, and the ones layouts use are all there."""
+    if not isinstance(colours, dict):
+        raise LayoutError(f"{file}: colours: expected a [colours] table of name = \"#rrggbb\"")
+    for name, value in colours.items():
+        if not NAME_RE.match(name):
+            raise LayoutError(f"{file}: colours.{name}: colour names are lowercase words with dashes")
+        if not isinstance(value, str) or not COLOUR_RE.match(value.strip()):
+            raise LayoutError(f"{file}: colours.{name}: expected a CSS colour such as #8c2f39, got {value!r}")
+    missing = [name for name in REQUIRED_COLOURS if name not in colours]
+    if missing:
+        raise LayoutError(f"{file}: colours: missing {', '.join(missing)} (layouts use them all)")
+
+
 def load_theme(name_or_path: str, search_path: tuple[Path, ...]) -> tuple[Theme, list[Path]]:
     """The theme and the theme files it was read from (for watch mode and cache keys)."""
     file = find_theme_file(name_or_path, search_path)
     table, files = _theme_table(file, search_path)
+    _check_colours(table.get("colours"), file)
     try:
         theme = Theme.model_validate(table)
     except ValidationError as error:
