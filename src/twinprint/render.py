@@ -199,16 +199,21 @@ class PdfOptions:
 _font_configuration_provider: Callable[[], Any] | None = None
 
 
-def use_font_configuration(provider: Callable[[], Any] | None) -> None:
-    """Render every later document of this process with the font configuration `provider()` returns."""
+def use_font_configuration(provider: Callable[[], Any] | None) -> Callable[[], Any] | None:
+    """Render every later document of this process with the font configuration `provider()` returns.
+
+    Returns the provider it replaces, so a caller can put it back.
+    """
     global _font_configuration_provider
-    _font_configuration_provider = provider
+    previous, _font_configuration_provider = _font_configuration_provider, provider
+    return previous
 
 
 def find_qr_placements(document: Any) -> list[QrPlacement]:
     placements = []
     for index, page in enumerate(document.pages):
-        for box in page._page_box.descendants():
+        # placeholders=True: codes inside absolutely placed boxes (personalised fields) too.
+        for box in page._page_box.descendants(placeholders=True):
             element = getattr(box, "element", None)
             url = element.get("data-qr") if element is not None else None
             if url and box.element_tag == "span" and box.width:

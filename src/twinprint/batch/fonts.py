@@ -11,14 +11,15 @@ configuration instead.
 from __future__ import annotations
 
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 from urllib.parse import unquote, urlparse
 
 from weasyprint.text.fonts import FontConfiguration
 
-from ..render import SandboxFetcher
+from ..render import SandboxFetcher, use_font_configuration
 
 
 @dataclass(frozen=True)
@@ -98,3 +99,13 @@ def shared_font_configuration() -> SharedFontConfiguration:
     if config is None or config.stale:
         config = _per_thread.config = SharedFontConfiguration()
     return config
+
+
+@contextmanager
+def fonts_shared_while() -> Iterator[None]:
+    """Within the block, every document this thread renders shares one font configuration."""
+    previous = use_font_configuration(shared_font_configuration)
+    try:
+        yield
+    finally:
+        use_font_configuration(previous)

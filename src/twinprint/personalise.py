@@ -1,0 +1,253 @@
+"""Variable-data booklets: one copy per recipient, the shared body rendered once.
+
+A layout marks its personal pages (`data-personal-page`, with an id) and their
+recipient fields (`data-personal`, absolutely placed, see layouts/partials/personal.css).
+The body is rendered once with the fields left out; the fields of every
+recipient are rendered once more, as one layer document with the personal pages
+only; each copy is the body with its recipient's layer pages placed over the
+personal pages (pikepdf). Pages are placed, never re-rendered, so page numbers
+and contents cannot depend on the recipient. `merge` writes one print stream in
+which every copy's body pages share the body's content streams and resources.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+import pikepdf
+
+from .batch.fonts import fonts_shared_while
+from .build import BuildRequest, render_exhibit_html, render_fitted, request_design, sandbox_for, write_atomically
+from .content import load_exhibit
+from .errors import BuildError, ContentError, Problem
+from .layouts import layout_search_path
+from .profiles import finish_pdf, get_profile, profile_html
+from .qr import qr_capacity_problem
+from .render import PdfOptions, render_pdf
+
+REQUIRED_COLUMNS = ("name", "url")
+KNOWN_COLUMNS = ("name", "title", "organisation", "url")
+COLUMN_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+MAX_RECIPIENTS = 10_000
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """One CSV row: who receives a copy, and the link of their personal QR code."""
+
+    line: int
+    name: str
+    url: str
+    title: str = ""
+    organisation: str = ""
+    extra: tuple[tuple[str, str], ...] = ()
+
+    def variables(self) -> dict[str, str]:
+        """What the layout sees: vars.recipient, vars.recipient_title, …, vars.recipient_<extra column>."""
+        fields = {"recipient": self.name, "recipient_url": self.url, "recipient_title": self.title,
+                  "recipient_organisation": self.organisation}
+        return {key: value for key, value in fields.items() if value} | {f"recipient_{k}": v for k, v in self.extra if v}
+
+    def file_stem(self, index: int) -> str:
+        ascii_name = unicodedata.normalize("NFKD", self.name).encode("ascii", "ignore").decode()
+        return f"{index + 1:03d}-{re.sub(r'[^a-z0-9]+', '-', ascii_name.lower()).strip('-') or 'recipient'}"
+
+
+def read_recipients(file: Path, qr_error_correction: str = "M") -> list[Recipient]:
+    """Read the recipients CSV (UTF-8, a header row); every problem names the file, line and column."""
+    try:
+        text = Path(file).read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as error:
+        raise ContentError.single(file, "", f"cannot read the recipients: {error}", "unreadable") from None
+    rows = list(csv.reader(io.StringIO(text)))
+    if not rows:
+        raise ContentError.single(file, "", f"expected a header row with the columns {', '.join(KNOWN_COLUMNS)}", "empty", 1)
+    header = [column.strip().lower() for column in rows[0]]
+    problems = _header_problems(file, header)
+    if problems:
+        raise ContentError(problems)
+    recipients, problems = [], []
+    for number, row in enumerate(rows[1:], start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        recipient, row_problems = _recipient(file, number, header, row, qr_error_correction)
+        problems += row_problems
+        if recipient:
+            recipients.append(recipient)
+    if not recipients and not problems:
+        problems.append(Problem(str(file), "", "expected at least one recipient row below the header", "empty", 2))
+    if len(recipients) > MAX_RECIPIENTS:
+        problems.append(Problem(str(file), "", f"more than {MAX_RECIPIENTS} recipients: split the file", "too-many"))
+    if problems:
+        raise ContentError(problems)
+    return recipients
+
+
+def _header_problems(file: Path, header: list[str]) -> list[Problem]:
+    problems = [Problem(str(file), column, "required column is missing", "missing", 1) for column in REQUIRED_COLUMNS if column not in header]
+    problems += [Problem(str(file), column or f"column {n + 1}", "expected a column name of lowercase letters, digits and _", "column-name", 1)
+                 for n, column in enumerate(header) if not COLUMN_RE.match(column)]
+    problems += [Problem(str(file), column, "column appears twice", "duplicate-column", 1) for column in sorted({c for c in header if header.count(c) > 1})]
+    return problems
+
+
+def _recipient(file: Path, line: int, header: list[str], row: list[str], level: str) -> tuple[Recipient | None, list[Problem]]:
+    if len(row) != len(header):
+        return None, [Problem(str(file), "", f"expected {len(header)} columns like the header, found {len(row)}", "columns", line)]
+    values = {column: cell.strip() for column, cell in zip(header, row)}
+    problems = [Problem(str(file), column, "expected a value", "missing", line) for column in REQUIRED_COLUMNS if not values[column]]
+    url = values["url"]
+    if url and not re.match(r"^https?://[^\s/]+", url):
+        problems.append(Problem(str(file), "url", f"expected an http(s) link for the personal QR code, got {url[:80]!r}", "url", line))
+    elif url and (message := qr_capacity_problem(url, level)):
+        problems.append(Problem(str(file), "url", message, "qr-capacity", line))
+    if problems:
+        return None, problems
+    extra = tuple((column, values[column]) for column in header if column not in KNOWN_COLUMNS)
+    return Recipient(line, values["name"], url, values.get("title", ""), values.get("organisation", ""), extra), []
+
+
+@dataclass
+class PersonalisedSet:
+    """What `personalise` made: one file per recipient, or one merged print stream."""
+
+    outputs: list[Path]
+    copies: int
+    pages_per_copy: int
+    personal_pages: list[int]  # 0-based page indices replaced per recipient
+    warnings: list[str]
+
+
+def _named_pages(pdf: pikepdf.Pdf) -> dict[str, int]:
+    """Element ids (named destinations) -> 0-based page index, first occurrence."""
+    names = pdf.Root.get("/Names")
+    if names is None or "/Dests" not in names:
+        return {}
+    index_of = {page.objgen: n for n, page in enumerate(pdf.pages)}
+    found: dict[str, int] = {}
+    for name, dest in pikepdf.NameTree(names.Dests).items():
+        target = dest[0] if isinstance(dest, pikepdf.Array) else dest.D[0]
+        if name not in found and target.objgen in index_of:
+            found[name] = index_of[target.objgen]
+    return found
+
+
+def _layer_html(exhibit, request: BuildRequest, recipients: list[Recipient], design) -> str:
+    """One HTML document with the personal pages of every recipient, fields only."""
+    documents = []
+    for recipient in recipients:
+        layer_request = _with_variables(request, recipient, "layer")
+        documents.append(render_exhibit_html(exhibit, layer_request, design)[0])
+    head, body_tag, _ = re.split(r"(<body[^>]*>)", documents[0], maxsplit=1)
+    inner = [re.split(r"<body[^>]*>", html, maxsplit=1)[1].rsplit("</body>", 1)[0] for html in documents]
+    return head + body_tag + "".join(inner) + "</body></html>"
+
+
+def _with_variables(request: BuildRequest, recipient: Recipient, pages: str) -> BuildRequest:
+    variables = dict(request.variables) | recipient.variables() | {"pages": pages}
+    return dataclasses.replace(request, variables=tuple(sorted(variables.items())))
+
+
+def _render_body_and_layer(request: BuildRequest, recipients: list[Recipient]) -> tuple[bytes, bytes, list[str]]:
+    exhibit = load_exhibit(request.content_dir)
+    body_request = _with_variables(request, recipients[0], "static")
+    body, _ = render_fitted(exhibit, body_request)
+    body_pdf, _ = finish_pdf(body.pdf, get_profile(request.profile), request.bleed_mm)
+    design = request_design(body_request)
+    html = profile_html(_layer_html(exhibit, request, recipients, design), request.profile, request.bleed_mm,
+                        tuple(layout_search_path(request.project_root)))
+    base_url = Path(request.content_dir).resolve().as_uri() + "/"
+    layer = render_pdf(html, base_url, sandbox_for(body_request), PdfOptions(qr_error_correction=request.qr_error_correction))
+    return body_pdf, layer.pdf, body.warnings + [w for w in layer.warnings if "anchor" not in w.lower()]
+
+
+def _personal_pages(body: pikepdf.Pdf, layer: pikepdf.Pdf, recipients: int, layout: str) -> list[int]:
+    """Body page indices of the personal pages, matched to the layer's first copy by element id."""
+    if len(layer.pages) == 0 or len(layer.pages) % recipients:
+        raise BuildError(f"layout {layout!r}: its recipient layer has {len(layer.pages)} pages for {recipients} recipients; "
+                         "a personal page must stay one page whatever the name (see layouts/partials/personal.css)")
+    per_copy = len(layer.pages) // recipients
+    layer_ids = sorted((index, name) for name, index in _named_pages(layer).items() if index < per_copy)
+    body_ids = _named_pages(body)
+    pages = [body_ids.get(name) for _, name in layer_ids]
+    if len(layer_ids) != per_copy or None in pages or len(set(pages)) != per_copy:
+        raise BuildError(f"layout {layout!r} has no personal pages that twinprint can place: mark each with "
+                         "data-personal-page and an id, its recipient fields with data-personal")
+    return [p for p in pages if p is not None]
+
+
+def _place_layer(pdf: pikepdf.Pdf, page: pikepdf.Page, layer_page: pikepdf.Page) -> None:
+    """Draw a layer page over a body page, with its links."""
+    page.add_overlay(layer_page)
+    links = [pdf.copy_foreign(annot) for annot in layer_page.obj.get("/Annots", []) if annot.get("/P") is None]
+    if links:
+        page.obj.Annots = pikepdf.Array(list(page.obj.get("/Annots", [])) + links)
+
+
+def _copy(body_pdf: bytes, layer: pikepdf.Pdf, first_layer_page: int, personal: list[int]) -> bytes:
+    with pikepdf.open(io.BytesIO(body_pdf)) as pdf:
+        for offset, index in enumerate(personal):
+            _place_layer(pdf, pdf.pages[index], layer.pages[first_layer_page + offset])
+        out = io.BytesIO()
+        pdf.save(out)
+        return out.getvalue()
+
+
+def _own_contents_and_resources(pdf: pikepdf.Pdf, page: pikepdf.Page) -> None:
+    """Give a shared page its own contents list and resources, so placing one copy's layer leaves the others alone."""
+    contents = page.obj.Contents
+    page.obj.Contents = pikepdf.Array(list(contents) if isinstance(contents, pikepdf.Array) else [contents])
+    resources = pikepdf.Dictionary({key: value for key, value in page.obj.Resources.items()})
+    if "/XObject" in resources:
+        resources.XObject = pikepdf.Dictionary({key: value for key, value in resources.XObject.items()})
+    page.obj.Resources = pdf.make_indirect(resources)
+
+
+def _merged(body_pdf: bytes, layer: pikepdf.Pdf, copies: int, personal: list[int]) -> bytes:
+    """All copies in one file; body pages of every copy share the body's streams and resources."""
+    with pikepdf.open(io.BytesIO(body_pdf)) as pdf:
+        body_pages = [page.obj for page in pdf.pages]
+        for _ in range(copies - 1):
+            for page in body_pages:
+                shallow = pikepdf.Dictionary({key: value for key, value in page.items() if key != "/Parent"})
+                pdf.pages.append(pikepdf.Page(pdf.make_indirect(shallow)))
+        for copy in range(copies):
+            for offset, index in enumerate(personal):
+                page = pdf.pages[copy * len(body_pages) + index]
+                _own_contents_and_resources(pdf, page)
+                _place_layer(pdf, page, layer.pages[copy * len(personal) + offset])
+        out = io.BytesIO()
+        pdf.save(out, object_stream_mode=pikepdf.ObjectStreamMode.generate)
+        return out.getvalue()
+
+
+def personalised_paths(request: BuildRequest, recipients: list[Recipient], merge: bool) -> list[Path]:
+    """build/<slug>/<layout>-personal.<lang>.pdf when merged, else one file per recipient in <layout>-personal/."""
+    folder = Path(request.output_dir) / Path(request.content_dir).resolve().name
+    if merge:
+        return [folder / f"{request.layout}-personal.{request.language}.pdf"]
+    return [folder / f"{request.layout}-personal" / f"{r.file_stem(i)}.{request.language}.pdf" for i, r in enumerate(recipients)]
+
+
+def personalise(request: BuildRequest, recipients: list[Recipient], merge: bool = False) -> PersonalisedSet:
+    """Make one copy per recipient (or one merged stream); outputs are written atomically."""
+    if not recipients:
+        raise BuildError("personalise: no recipients")
+    with fonts_shared_while():
+        body_pdf, layer_pdf, warnings = _render_body_and_layer(request, recipients)
+    outputs = personalised_paths(request, recipients, merge)
+    with pikepdf.open(io.BytesIO(body_pdf)) as body, pikepdf.open(io.BytesIO(layer_pdf)) as layer:
+        personal = _personal_pages(body, layer, len(recipients), request.layout)
+        pages = len(body.pages)
+        if merge:
+            write_atomically(outputs[0], _merged(body_pdf, layer, len(recipients), personal))
+        else:
+            for index, output in enumerate(outputs):
+                write_atomically(output, _copy(body_pdf, layer, index * len(personal), personal))
+    return PersonalisedSet(outputs, len(recipients), pages, personal, warnings)
