@@ -21,6 +21,7 @@ from .errors import AlreadyReported, BuildError, ContentError, TwinprintError, U
 from .layouts import available_layouts, layout_search_path
 from .model import LANGUAGE_RE
 from .paper import canonical_paper_name, page_settings
+from .personalise import personalise, read_recipients
 from .watch import Rebuild, watch, watched_folders
 from .impose import ImposeOptions, impose, imposed_path, parse_creep_mm, parse_grid
 from .preflight import PreflightContext, preflight_file, report_table
@@ -171,6 +172,36 @@ def build(ctx: click.Context, content_dirs: tuple[Path, ...], layout: str, lang:
     if report.failed:
         count, total = len(report.failed), len(report.outcomes)
         raise AlreadyReported(f"{count} of {total} document{'s' if total > 1 else ''} failed")
+
+
+@cli.command(name="personalise")
+@click.argument("content_dir", type=click.Path(path_type=Path))
+@click.option("--recipients", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="CSV with a header: name,title,organisation,url and any extra column (vars.recipient_<column>).")
+@click.option("--layout", "-l", default="booklet", show_default=True, help="A layout with personal pages.")
+@click.option("--lang", default="en", show_default=True, help="Language code.")
+@click.option("--merge", is_flag=True, help="One print stream with every copy (the body shared) instead of one file each.")
+@click.option("--output", "-o", type=click.Path(path_type=Path), default=Path("build"), show_default=True, help="Output folder.")
+@click.option("--set", "assignments", multiple=True, metavar="KEY=VALUE", help="Set a layout variable for every copy.")
+@click.option("--qr-ec", type=click.Choice(["L", "M", "Q", "H"]), default="M", show_default=True, help="QR error correction level.")
+@paper_options
+@click.pass_context
+def personalise_command(ctx: click.Context, content_dir: Path, recipients: Path, layout: str, lang: str, merge: bool, output: Path,
+                        assignments: tuple[str, ...], qr_ec: str, paper: str | None, orientation: str | None, theme: str) -> None:
+    """One copy per recipient: build/<slug>/<layout>-personal/NNN-<name>.<lang>.pdf (or one merged <layout>-personal.<lang>.pdf)."""
+    project: Path = ctx.obj["project"]
+    check_layout_and_language(project, layout, lang)
+    people = read_recipients(recipients, qr_ec)
+    request = BuildRequest(content_dir, layout, lang, output, project, parse_assignments(assignments), qr_ec,
+                           paper=paper, orientation=orientation, theme=theme, preflight=False)
+    prepare_output_folder(output)
+    started = time.perf_counter()
+    made = personalise(request, people, merge)
+    for warning in made.warnings:
+        errors.print(f"Warning: {warning}", markup=False)
+    where = made.outputs[0] if merge else made.outputs[0].parent
+    console.print(f"personalised {made.copies} {layout}s of {made.pages_per_copy} pages (personal pages "
+                  f"{', '.join(str(p + 1) for p in made.personal_pages)}) in {time.perf_counter() - started:.1f} s: {where}", markup=False)
 
 
 @cli.command()
