@@ -3,13 +3,16 @@
 VENV := .venv
 TWINPRINT := $(VENV)/bin/twinprint
 
-.PHONY: demo test setup bench clean
+.PHONY: demo gallery test setup bench clean
 
 setup:
 	@./scripts/bootstrap.sh
 
 demo: setup
 	$(TWINPRINT) build --lang all
+
+gallery: demo
+	$(VENV)/bin/python scripts/gallery.py
 
 test: setup
 	$(VENV)/bin/python -m pytest
