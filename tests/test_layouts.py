@@ -210,3 +210,16 @@ def test_a_project_layout_of_the_same_name_extends_the_builtin_one(tmp_path: Pat
     text = " ".join(whole_text(result.output).split())
     assert "Since 3 July 1979" in text and "30 years of twinning" not in text
     assert decode_qr_codes(result.output, 0) == ["https://example.org/twinprint/milan-shanghai/source"]
+
+
+def test_poster_prints_the_venue_and_its_dates_when_the_content_has_them(tmp_path: Path):
+    import shutil
+
+    folder = tmp_path / "milan-shanghai"
+    shutil.copytree(CONTENT / "milan-shanghai", folder)
+    with (folder / "exhibit.yaml").open("a", encoding="utf-8") as handle:
+        handle.write('\nvenue:\n  name: {en: "Palazzo Reale", it: "Palazzo Reale", zh: "米兰王宫"}\n'
+                     '  city: {en: Milan, it: Milano, zh: 米兰}\n  opens: 2009-07-03\n  closes: 2009-09-30\n')
+    result = build_document(BuildRequest(folder, "poster", "it", tmp_path / "out", PROJECT_ROOT, paper="A3"))
+    text = " ".join(whole_text(result.output).split())
+    assert "Palazzo Reale" in text and "Milano" in text and "3 luglio 2009 – 30 settembre 2009" in text
