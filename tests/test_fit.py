@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pypdfium2
 import pytest
 
 from conftest import CONTENT, PROJECT_ROOT
@@ -52,3 +53,59 @@ def test_a_poster_too_small_for_its_content_fails_saying_what_overflowed(tmp_pat
     assert message.startswith("poster: the ") and " overflows " in message and " mm (page 1)" in message
     assert "400x120 landscape" in message
     assert not any(tmp_path.rglob("*.pdf")), "nothing is written when the content does not fit"
+
+
+# --- the headline fits for any title length -------------------------------------------------------
+
+WORDS = ("Friendship between two river cities across the maritime Silk Road of the Ming Dynasty "
+         "and forty years of exchanges in culture education sport and technology").split()
+CHINESE = "两座河畔城市跨越明代海上丝绸之路的友谊以及四十年来在文化教育体育和科技领域的交流合作"
+
+
+def title_of(length: int, chinese: bool = False) -> str:
+    if chinese:
+        return (CHINESE * (length // len(CHINESE) + 1))[:length]
+    words, text = iter(WORDS * 10), ""
+    while len(text) < length:
+        text = f"{text} {next(words)}".strip()
+    return text[:length].rstrip()
+
+
+def char_boxes(pdf: Path, needles: list[str]) -> list[tuple[float, float, float, float]]:
+    """(left, bottom, right, top) in points of each needle on page 1, at its topmost occurrence."""
+    document = pypdfium2.PdfDocument(str(pdf))
+    try:
+        textpage = document[0].get_textpage()
+        boxes = []
+        for needle in needles:
+            searcher = textpage.search(needle, match_case=True)
+            occurrences = []
+            while found := searcher.get_next():
+                index, count = found
+                occurrences.append([textpage.get_charbox(i) for i in range(index, index + count)])
+            assert occurrences, f"{needle!r} is not in the text layer"
+            boxes += max(occurrences, key=lambda chars: chars[0][3])
+        return boxes
+    finally:
+        document.close()
+
+
+HEADLINES = [(5, "A4", None, False), (60, "A4", None, False), (200, "A4", None, False), (200, "A3", "landscape", False),
+             (200, "tabloid", None, False), (200, "A2", None, True), (90, "B1", "landscape", True)]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("length", "paper", "orientation", "chinese"), HEADLINES)
+def test_poster_headline_stays_inside_its_area(build_once, length, paper, orientation, chinese):
+    headline = title_of(length, chinese)
+    assert len(headline) >= length - 1
+    result = build_once("nanjing-florence", "poster", "zh" if chinese else "en", paper=paper, orientation=orientation,
+                        variables=(("headline", headline),))
+    with pypdfium2.PdfDocument(str(result.output)) as document:
+        width, height = document[0].get_size()
+    needles = [headline[i:i + 6] for i in range(0, len(headline), 6)] if chinese else sorted({w for w in headline.split() if len(w) >= 4}, key=len)[-12:]
+    headline_boxes = char_boxes(result.output, needles)
+    city_top = max(top for _, _, _, top in char_boxes(result.output, ["佛罗伦萨"]))
+    for left, bottom, right, top in headline_boxes:
+        assert 0 <= left and right <= width and 0 <= bottom and top <= height, "headline text outside the page"
+        assert bottom > city_top, "headline text runs into the cities below it"
