@@ -44,6 +44,27 @@ def test_overflow_message_names_what_where_and_how_much():
     assert error.message == "poster: the headline ('A tale') overflows the page area by 12.3 mm (page 1) (and 1 more); choose a larger --paper"
 
 
+def overflows_of(html: str, max_pages: int | None = None) -> list[str]:
+    import weasyprint
+
+    from twinprint.fit import find_overflows
+
+    return [o.describe() for o in find_overflows(weasyprint.HTML(string=html).render(), max_pages)]
+
+
+def test_overflows_are_found_in_the_box_tree():
+    page = "<style>@page { size: 100mm 100mm; margin: 10mm } body { margin: 0; font-size: 12pt }</style>"
+    assert overflows_of(page + "<p>Fits</p>") == []
+    boxed = page + '<div data-fit="band" style="height: 8mm">one two three four five six seven eight nine ten eleven twelve</div>'
+    assert overflows_of(boxed)[0].startswith("the band ('one two three") and "overflows its area by" in overflows_of(boxed)[0]
+    wide = page + '<p style="margin-left: -20mm">Out in the margin</p>'
+    assert overflows_of(wide)[0].startswith("the p (") and "overflows the page area by 20.0 mm" in overflows_of(wide)[0]
+    two_pages = page + '<p style="break-after: page">One</p><p class="second">Two</p>'
+    assert overflows_of(two_pages, max_pages=1) and "onto page 2" in overflows_of(two_pages, max_pages=1)[0]
+    folio = "<style>@page { size: 100mm 100mm; margin: 0; @bottom-center { content: '7' } }</style><p>Text</p>"
+    assert overflows_of(folio) == ["the @bottom-center margin text overflows the sheet by " + overflows_of(folio)[0].split(" by ")[1]]
+
+
 @pytest.mark.slow
 def test_a_poster_too_small_for_its_content_fails_saying_what_overflowed(tmp_path: Path):
     request = BuildRequest(CONTENT / "nanjing-florence", "poster", "en", tmp_path, PROJECT_ROOT, paper="400x120")

@@ -169,7 +169,9 @@ def _label(element: Any) -> str:
 def _printed_boxes(box: Any, element: Any = None) -> Iterator[tuple[Any, Any]]:
     """(box, nearest ancestor element with a class or data-fit) for every line of text and image."""
     own = getattr(box, "element", None)
-    if own is not None and box.element_tag and (own.get("class") or own.get("data-fit")):
+    # Name the nearest element a designer can find: one with a class or data-fit, else the nearest below <body>.
+    vague = element is None or element.tag in ("html", "body")
+    if own is not None and box.element_tag and (own.get("class") or own.get("data-fit") or vague):
         element = own
     if isinstance(box, boxes.ReplacedBox) or (isinstance(box, boxes.LineBox) and _has_text(box)):
         yield box, element
@@ -209,7 +211,18 @@ def _page_overflows(page_index: int, page_box: Any) -> list[Overflow]:
             worst_by_element[key] = (excess, element)
     for excess, element in worst_by_element.values():
         overflows.append(Overflow(_label(element) if element is not None else "text", "the page area", excess / PX_PER_MM, page_index, False))
-    return overflows
+    return overflows + _margin_overflows(page_index, page_box)
+
+
+def _margin_overflows(page_index: int, page_box: Any) -> list[Overflow]:
+    """Running headers and folios must stay on the sheet (a page with no margin leaves them no room)."""
+    sheet = _Area(0, 0, page_box.margin_width(), page_box.margin_height())
+    found = []
+    for margin_box in (child for child in page_box.children if isinstance(child, boxes.MarginBox)):
+        excess = max((sheet.excess_px(line) for line, _ in _printed_boxes(margin_box)), default=0.0)
+        if excess > TOLERANCE_PX:
+            found.append(Overflow(f"the {margin_box.at_keyword} margin text", "the sheet", excess / PX_PER_MM, page_index, False))
+    return found
 
 
 def _first_element_label(page_box: Any) -> str:
