@@ -8,8 +8,9 @@ TWINPRINT := $(VENV)/bin/twinprint
 setup:
 	@./scripts/bootstrap.sh
 
+# What it builds is declared in twinprint.toml; a second run rebuilds only what changed.
 demo: setup
-	$(TWINPRINT) build --lang all
+	$(TWINPRINT) build
 
 gallery: demo
 	$(VENV)/bin/python scripts/gallery.py
@@ -19,6 +20,8 @@ test: setup
 
 bench: setup
 	$(VENV)/bin/python benchmarks/bench_render.py
+	$(VENV)/bin/python benchmarks/bench_batch.py
+	$(VENV)/bin/python benchmarks/bench_personalise.py
 
 clean:
 	rm -rf build

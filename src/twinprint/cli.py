@@ -193,7 +193,8 @@ def personalise_command(ctx: click.Context, content_dir: Path, recipients: Path,
     check_layout_and_language(project, layout, lang)
     people = read_recipients(recipients, qr_ec)
     request = BuildRequest(content_dir, layout, lang, output, project, parse_assignments(assignments), qr_ec,
-                           paper=paper, orientation=orientation, theme=theme, preflight=False)
+                           paper=paper, orientation=orientation, theme=theme, preflight=False,
+                           allowed_hosts=project_allowed_hosts(project))
     prepare_output_folder(output)
     started = time.perf_counter()
     made = personalise(request, people, merge)

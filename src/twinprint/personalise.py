@@ -18,15 +18,22 @@ import io
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import partial
+from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import pikepdf
+from weasyprint import Document, Page
+from weasyprint.formatting_structure.boxes import ParentBox
 
 from .batch.fonts import fonts_shared_while
 from .build import BuildRequest, render_exhibit_html, render_fitted, request_design, sandbox_for, write_atomically
 from .content import load_exhibit
+from .design import Design
 from .errors import BuildError, ContentError, Problem
 from .layouts import layout_search_path
+from .model import Exhibit
 from .profiles import finish_pdf, get_profile, profile_html
 from .qr import qr_capacity_problem
 from .render import PdfOptions, render_pdf
@@ -35,6 +42,7 @@ REQUIRED_COLUMNS = ("name", "url")
 KNOWN_COLUMNS = ("name", "title", "organisation", "url")
 COLUMN_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 MAX_RECIPIENTS = 10_000
+VOID_ELEMENTS = frozenset("area base br col embed hr img input link meta source track wbr".split())
 
 
 @dataclass(frozen=True)
@@ -138,15 +146,83 @@ def _named_pages(pdf: pikepdf.Pdf) -> dict[str, int]:
     return found
 
 
-def _layer_html(exhibit, request: BuildRequest, recipients: list[Recipient], design) -> str:
-    """One HTML document with the personal pages of every recipient, fields only."""
-    documents = []
-    for recipient in recipients:
-        layer_request = _with_variables(request, recipient, "layer")
-        documents.append(render_exhibit_html(exhibit, layer_request, design)[0])
+class _PersonalSections(HTMLParser):
+    """Each personal page section of a layer document: its start tag and the source of its recipient fields."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__(convert_charrefs=False)
+        self.html = html
+        self.sections: list[tuple[str, list[str]]] = []
+        self._line_starts = [0] + [match.end() for match in re.finditer("\n", html)]
+        self._depth = 0
+        self._section_depth: int | None = None
+        self._field: tuple[int, int] | None = None  # source offset and depth of the open field
+        self.feed(html)
+        self.close()
+
+    def _offset(self) -> int:
+        line, column = self.getpos()
+        return self._line_starts[line - 1] + column
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in VOID_ELEMENTS:
+            return
+        self._depth += 1
+        names = {name for name, _ in attrs}
+        if "data-personal-page" in names and self._section_depth is None:
+            self._section_depth = self._depth
+            self.sections.append((self.get_starttag_text() or "", []))
+        elif "data-personal" in names and self._section_depth is not None and self._field is None:
+            self._field = (self._offset(), self._depth)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in VOID_ELEMENTS:
+            return
+        if self._field is not None and self._field[1] == self._depth:
+            end = self.html.index(">", self._offset()) + 1
+            self.sections[-1][1].append(self.html[self._field[0]:end])
+            self._field = None
+        if self._section_depth == self._depth:
+            self._section_depth = None
+        self._depth -= 1
+
+
+def _layer_html(exhibit: Exhibit, request: BuildRequest, recipients: list[Recipient], design: Design) -> str:
+    """One HTML page per personal page, holding the fields of every recipient, each marked with its number.
+
+    Laid out once, those few pages are then split into one page per recipient and personal page
+    (`_one_page_per_recipient`): WeasyPrint's cost per page is paid for a handful of pages, not hundreds.
+    """
+    documents = [render_exhibit_html(exhibit, _with_variables(request, r, "layer"), design)[0] for r in recipients]
     head, body_tag, _ = re.split(r"(<body[^>]*>)", documents[0], maxsplit=1)
-    inner = [re.split(r"<body[^>]*>", html, maxsplit=1)[1].rsplit("</body>", 1)[0] for html in documents]
-    return head + body_tag + "".join(inner) + "</body></html>"
+    parsed = [_PersonalSections(html).sections for html in documents]
+    if any(len(sections) != len(parsed[0]) for sections in parsed):
+        raise BuildError(f"layout {request.layout!r}: recipients do not all have the same personal pages")
+    pages = []
+    for kind, (start_tag, _) in enumerate(parsed[0]):
+        fields = [re.sub(r"^<(\w+)", rf'<\1 data-recipient="{number}"', field, count=1)
+                  for number, sections in enumerate(parsed) for field in sections[kind][1]]
+        pages.append(start_tag + "".join(fields) + "</section>")
+    return head + body_tag + "".join(pages) + "</body></html>"
+
+
+def _only_recipient(box: Any, number: str) -> Any:
+    """A copy of a laid-out box tree without the fields of other recipients."""
+    children = []
+    for child in box.children:
+        element = getattr(child, "element", None)
+        tagged = element.get("data-recipient") if element is not None else None
+        if tagged is None and isinstance(child, ParentBox):
+            child = _only_recipient(child, number)
+        if tagged in (None, number):
+            children.append(child)
+    return box.copy_with_children(children)
+
+
+def _one_page_per_recipient(document: Document, recipients: int) -> Document:
+    """After layout: recipient by recipient, one page per personal page with only that recipient's fields."""
+    pages = [Page(_only_recipient(page._page_box, str(number))) for number in range(recipients) for page in document.pages]
+    return document.copy(pages)
 
 
 def _with_variables(request: BuildRequest, recipient: Recipient, pages: str) -> BuildRequest:
@@ -163,7 +239,8 @@ def _render_body_and_layer(request: BuildRequest, recipients: list[Recipient]) -
     html = profile_html(_layer_html(exhibit, request, recipients, design), request.profile, request.bleed_mm,
                         tuple(layout_search_path(request.project_root)))
     base_url = Path(request.content_dir).resolve().as_uri() + "/"
-    layer = render_pdf(html, base_url, sandbox_for(body_request), PdfOptions(qr_error_correction=request.qr_error_correction))
+    layer = render_pdf(html, base_url, sandbox_for(body_request), PdfOptions(qr_error_correction=request.qr_error_correction),
+                       after_layout=partial(_one_page_per_recipient, recipients=len(recipients)))
     return body_pdf, layer.pdf, body.warnings + [w for w in layer.warnings if "anchor" not in w.lower()]
 
 
@@ -190,13 +267,25 @@ def _place_layer(pdf: pikepdf.Pdf, page: pikepdf.Page, layer_page: pikepdf.Page)
         page.obj.Annots = pikepdf.Array(list(page.obj.get("/Annots", [])) + links)
 
 
-def _copy(body_pdf: bytes, layer: pikepdf.Pdf, first_layer_page: int, personal: list[int]) -> bytes:
+def _write_copies(body_pdf: bytes, layer: pikepdf.Pdf, personal: list[int], outputs: list[Path]) -> None:
+    """One file per recipient: the body opened once, each recipient's layer placed, saved, then taken off again."""
     with pikepdf.open(io.BytesIO(body_pdf)) as pdf:
-        for offset, index in enumerate(personal):
-            _place_layer(pdf, pdf.pages[index], layer.pages[first_layer_page + offset])
-        out = io.BytesIO()
-        pdf.save(out)
-        return out.getvalue()
+        pages = [pdf.pages[index] for index in personal]
+        originals = [{key: page.obj.get(key) for key in ("/Contents", "/Resources", "/Annots")} for page in pages]
+        for number, output in enumerate(outputs):
+            for offset, page in enumerate(pages):
+                _own_contents_and_resources(pdf, page)
+                _place_layer(pdf, page, layer.pages[number * len(pages) + offset])
+            out = io.BytesIO()
+            pdf.save(out)
+            write_atomically(output, out.getvalue())
+            for page, original in zip(pages, originals):
+                for key, value in original.items():
+                    if value is None:
+                        if key in page.obj:
+                            del page.obj[key]
+                    else:
+                        page.obj[key] = value
 
 
 def _own_contents_and_resources(pdf: pikepdf.Pdf, page: pikepdf.Page) -> None:
@@ -248,6 +337,5 @@ def personalise(request: BuildRequest, recipients: list[Recipient], merge: bool 
         if merge:
             write_atomically(outputs[0], _merged(body_pdf, layer, len(recipients), personal))
         else:
-            for index, output in enumerate(outputs):
-                write_atomically(output, _copy(body_pdf, layer, index * len(personal), personal))
+            _write_copies(body_pdf, layer, personal, outputs)
     return PersonalisedSet(outputs, len(recipients), pages, personal, warnings)
