@@ -13,6 +13,8 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import os
+import re
 import subprocess
 import sys
 from functools import lru_cache
@@ -20,12 +22,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
-import jinja2
-import jinja2.meta
-
 from .. import __version__
 from ..build import BuildRequest
-from ..layouts import LAYOUT_ENTRY, layout_search_path, template_files
+from ..layouts import BUILTIN_PREFIX, LAYOUT_ENTRY, builtin_root, layout_search_path, template_files
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 # Where the request's files live; the key covers the files themselves, not where they are.
@@ -33,19 +32,43 @@ LOCATION_FIELDS = ("content_dir", "output_dir", "project_root")
 
 
 class FileHashes:
-    """sha256 of files, each read at most once per run (None: missing or unreadable)."""
+    """sha256 of files, each read at most once per run (None: missing or unreadable).
 
-    def __init__(self) -> None:
+    Like git's index, it remembers each file's size, times and inode with its hash: a file
+    whose stat is unchanged since the last build is not read again. Keys stay content
+    hashes: a fresh checkout (new times) only makes the files be read once more.
+    """
+
+    def __init__(self, remembered: dict[str, list] | None = None) -> None:
         self._known: dict[Path, str | None] = {}
+        self._listed: dict[Path, list[Path]] = {}
+        # path -> [size, mtime_ns, ctime_ns, inode, sha256]; updated in place, so its owner can save it.
+        self.remembered: dict[str, list] = remembered if remembered is not None else {}
+
+    def files_under(self, folder: Path) -> list[Path]:
+        """visible_files(folder), listed once per run."""
+        if folder not in self._listed:
+            self._listed[folder] = visible_files(folder)
+        return self._listed[folder]
 
     def of(self, path: Path) -> str | None:
         if path not in self._known:
-            try:
-                with open(path, "rb") as stream:
-                    self._known[path] = hashlib.file_digest(stream, "sha256").hexdigest()
-            except OSError:
-                self._known[path] = None
+            self._known[path] = self._hash(path)
         return self._known[path]
+
+    def _hash(self, path: Path) -> str | None:
+        try:
+            stat = os.stat(path)
+            stamp = [stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino]
+            remembered = self.remembered.get(str(path))
+            if remembered is not None and remembered[:4] == stamp:
+                return str(remembered[4])
+            with open(path, "rb") as stream:
+                digest = hashlib.file_digest(stream, "sha256").hexdigest()
+        except OSError:
+            return None
+        self.remembered[str(path)] = stamp + [digest]
+        return digest
 
 
 def visible_files(folder: Path) -> list[Path]:
@@ -56,6 +79,7 @@ def visible_files(folder: Path) -> list[Path]:
     )
 
 
+@lru_cache(maxsize=4096)
 def shown_path(path: Path, project_root: Path) -> str:
     """A path as manifest.json records it: relative to the project when inside it."""
     path = Path(path).resolve()
@@ -64,12 +88,20 @@ def shown_path(path: Path, project_root: Path) -> str:
 
 
 def _resolve_template(name: str, search_path: tuple[Path, ...]) -> Path | None:
+    """The file Jinja loads for a template name (see layouts.py: `builtin/…` is always the built-in one)."""
+    builtin = name.removeprefix(f"{BUILTIN_PREFIX}/")
+    if builtin != name and (builtin_root() / "layouts" / builtin).is_file():
+        return builtin_root() / "layouts" / builtin
     return next((folder / name for folder in search_path if (folder / name).is_file()), None)
+
+
+# {% extends "x" %}, {% include 'x' %}, {% import "x" as y %}, {% from "x" import y %}: the name is
+# a string literal, or the reference is made at run time (then every layout file counts).
+_REFERENCE_TAG = re.compile(r"{%-?\s*(?:extends|include|import|from)\s+(?:([\"'])([^\"']+)\1|(\S))")
 
 
 def _referenced_templates(name: str, search_path: tuple[Path, ...]) -> set[str] | None:
     """Every template `name` extends, includes or imports, recursively; None if one is chosen at run time."""
-    parser = jinja2.Environment(extensions=["jinja2.ext.i18n"])
     seen: set[str] = set()
     waiting = [name]
     while waiting:
@@ -81,12 +113,13 @@ def _referenced_templates(name: str, search_path: tuple[Path, ...]) -> set[str] 
         if file is None:
             continue
         try:
-            names = list(jinja2.meta.find_referenced_templates(parser.parse(file.read_text(encoding="utf-8"))))
-        except (jinja2.TemplateSyntaxError, OSError, UnicodeDecodeError):
+            source = file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
             return None
-        if any(n is None for n in names):
-            return None
-        waiting += [n for n in names if n is not None]
+        for match in _REFERENCE_TAG.finditer(source):
+            if match.group(2) is None:
+                return None
+            waiting.append(match.group(2))
     return seen
 
 
@@ -112,8 +145,7 @@ def layout_files(layout: str, search_path: tuple[Path, ...]) -> tuple[Path, ...]
 def static_inputs(request: BuildRequest, hashes: FileHashes) -> dict[str, str | None]:
     """Files the job reads whatever it renders: its content folder and its layout's files."""
     root = request.project_root
-    files = visible_files(Path(request.content_dir))
-    files += layout_files(request.layout, tuple(layout_search_path(root)))
+    files = hashes.files_under(Path(request.content_dir)) + list(layout_files(request.layout, tuple(layout_search_path(root))))
     return {shown_path(f, root): hashes.of(f) for f in files}
 
 

@@ -132,6 +132,8 @@ def _publish(result: JobResult, pending: _Pending, state: BuildState, env: dict[
     except OSError as error:
         raise BuildError(f"{output_dir / pending.job.name}: cannot write: {error.strerror or error}") from None
     fetched = fetched_inputs(result.fetched, pending.job.request.project_root)
+    # Learn the stats of what the worker read (fonts, images), so the next check need not read them again.
+    rehash_fetched(fetched, pending.job.request.project_root, FileHashes(state.file_hashes))
     state.record(pending.job.name, JobRecord(
         key=job_key(pending.files, dict(fetched), pending.options, env), files=pending.files, fetched=fetched,
         options=pending.options, environment=env, pages=result.pages, size=len(pdf), sha256=hashlib.sha256(pdf).hexdigest(),
@@ -146,7 +148,7 @@ def run_batch(plan: Plan, options: BatchOptions = BatchOptions(), progress: Prog
     started = time.perf_counter()
     report = BatchReport([JobOutcome(f.name, "failed", error=f.error, traceback=f.traceback) for f in plan.failures])
     state = BuildState.load(plan.output_dir)
-    hashes, env = FileHashes(), environment()
+    hashes, env = FileHashes(state.file_hashes), environment()
     stale: list[_Pending] = []
     for job in plan.jobs:
         pending = _Pending(job, static_inputs(job.request, hashes), request_options(job.request))

@@ -44,9 +44,11 @@ class JobRecord:
 class BuildState:
     """The job records of one output folder, saved after each change."""
 
-    def __init__(self, output_dir: Path, records: dict[str, JobRecord]) -> None:
+    def __init__(self, output_dir: Path, records: dict[str, JobRecord], file_hashes: dict[str, list] | None = None) -> None:
         self.output_dir = Path(output_dir)
         self.records = records
+        # Stat and hash of every input file read, so an unchanged file is not read again (keys.FileHashes).
+        self.file_hashes = file_hashes or {}
 
     @property
     def file(self) -> Path:
@@ -58,18 +60,20 @@ class BuildState:
         try:
             data = json.loads(file.read_text(encoding="utf-8"))
             records = {name: JobRecord(**entry) for name, entry in data["jobs"].items()}
+            file_hashes = dict(data.get("file_hashes", {}))
             if data.get("version") != STATE_VERSION:
-                records = {}
+                records, file_hashes = {}, {}
         except (OSError, ValueError, KeyError, TypeError):
-            records = {}
-        return cls(output_dir, records)
+            records, file_hashes = {}, {}
+        return cls(output_dir, records, file_hashes)
 
     def record(self, name: str, entry: JobRecord) -> None:
         self.records[name] = entry
         self.save()
 
     def save(self) -> None:
-        data = {"version": STATE_VERSION, "jobs": {name: asdict(entry) for name, entry in sorted(self.records.items())}}
+        data = {"version": STATE_VERSION, "jobs": {name: asdict(entry) for name, entry in sorted(self.records.items())},
+                "file_hashes": dict(sorted(self.file_hashes.items()))}
         write_atomically(self.file, (json.dumps(data, indent=1, ensure_ascii=False) + "\n").encode())
 
     def output_intact(self, name: str) -> bool:
