@@ -34,6 +34,7 @@ from .keys import environment
 _prepared = False
 MEMORY_LIMIT_MB = 450.0
 MEMORY_POLL_S = 0.05
+PREPARED_WORKER_MB = 100.0  # resident memory of a worker after prepare_worker(), measured
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
 
 
@@ -159,9 +160,12 @@ class MemoryGuard(Deadline):
 
     exception = JobOutOfMemory
 
-    def __init__(self, limit_mb: float) -> None:
+    def __init__(self, limit_mb: float, in_worker: bool = True) -> None:
         super().__init__(0)
-        self.limit_mb = limit_mb
+        # A worker process holds one job at a time, so its whole RSS counts. When the
+        # coordinator runs the job itself (one job, tests, watch), its RSS already holds
+        # whatever it did before: allow the job the growth a fresh worker would have.
+        self.limit_mb = limit_mb if in_worker else max(limit_mb, resident_mb() + limit_mb - PREPARED_WORKER_MB)
         self.timer = _Poller(self._check)
 
     def _check(self) -> bool:
@@ -216,7 +220,7 @@ def run_job(task: JobTask, prepare: bool = True) -> JobResult:
     try:
         result.error = _environment_mismatch(task.expected_environment)
         if result.error is None:
-            _build_into(task, scratch, result)
+            _build_into(task, scratch, result, in_worker=prepare)
     except TwinprintError as error:
         result.error = error.message
         result.traceback = traceback.format_exc()
@@ -237,12 +241,12 @@ def run_job(task: JobTask, prepare: bool = True) -> JobResult:
     return result
 
 
-def _build_into(task: JobTask, scratch: Path, result: JobResult) -> None:
+def _build_into(task: JobTask, scratch: Path, result: JobResult, in_worker: bool) -> None:
     request = dataclasses.replace(task.request, output_dir=scratch)
     to_coordinator: Any = None
     if task.bundle is not None:
         request, to_coordinator = unpacked_request(task.bundle, request)
-    with Deadline(task.timeout_s), MemoryGuard(task.memory_limit_mb):
+    with Deadline(task.timeout_s), MemoryGuard(task.memory_limit_mb, in_worker):
         built = build_document(request)
     result.files = _collect_files(scratch)
     result.pdf = str(built.output.relative_to(scratch))
