@@ -195,7 +195,7 @@ def _layer_html(exhibit: Exhibit, request: BuildRequest, recipients: list[Recipi
     """
     documents = [render_exhibit_html(exhibit, _with_variables(request, r, "layer"), design)[0] for r in recipients]
     head, body_tag, _ = re.split(r"(<body[^>]*>)", documents[0], maxsplit=1)
-    parsed = [_PersonalSections(html).sections for html in documents]
+    parsed = [_PersonalSections(html[html.index("<body"):]).sections for html in documents]
     if any(len(sections) != len(parsed[0]) for sections in parsed):
         raise BuildError(f"layout {request.layout!r}: recipients do not all have the same personal pages")
     pages = []
