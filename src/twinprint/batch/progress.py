@@ -73,6 +73,10 @@ class BarProgress(LogProgress):
         )
         self.task = self.bar.add_task("checking", total=None)
 
+    def _print(self, console: Console, text: str) -> None:
+        # Through the bar's console, so that every line lands above the bar, not through it.
+        self.bar.console.print(text, markup=False, highlight=False, soft_wrap=True)
+
     def start(self, total: int, up_to_date: int) -> None:
         super().start(total, up_to_date)
         self.bar.update(self.task, total=total, completed=up_to_date, description="starting workers")
@@ -80,7 +84,9 @@ class BarProgress(LogProgress):
             self.bar.start()
 
     def running(self, names: list[str]) -> None:
-        self.bar.update(self.task, description=_names(names))
+        room = max(20, self.bar.console.width - 60)
+        text = _names(names)
+        self.bar.update(self.task, description=text if len(text) <= room else text[: room - 1] + "…")
 
     def finished(self, outcome: JobOutcome) -> None:
         super().finished(outcome)
