@@ -112,7 +112,7 @@ class SandboxFetcher(URLFetcher):
         if path.stat().st_size > MAX_FILE_BYTES:
             self.refuse(url, f"larger than {MAX_FILE_BYTES} bytes")
         data = path.read_bytes()
-        self.fetched[path.as_uri()] = hashlib.sha256(data).hexdigest()
+        self.fetched[path.as_uri()] = _sha256_of_file(path, data)
         return weasyprint.urls.URLFetcherResponse(path.as_uri(), data)
 
     def allows_file(self, path: Path) -> bool:
@@ -164,6 +164,18 @@ class SandboxFetcher(URLFetcher):
         finally:
             response.close()
         return b"".join(chunks)
+
+
+_digests: dict[tuple[str, int, int], str] = {}
+
+
+def _sha256_of_file(path: Path, data: bytes) -> str:
+    """The digest of a file's bytes, remembered by path, size and mtime: fonts are ~100 MB to hash."""
+    stat = path.stat()
+    key = (str(path), stat.st_size, stat.st_mtime_ns)
+    if key not in _digests:
+        _digests[key] = hashlib.sha256(data).hexdigest()
+    return _digests[key]
 
 
 @dataclass(frozen=True)
