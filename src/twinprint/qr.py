@@ -9,6 +9,8 @@ import re
 
 import qrcode
 import qrcode.constants
+import qrcode.base
+import qrcode.LUT
 import qrcode.util
 from qrcode.exceptions import DataOverflowError
 from qrcode.main import precomputed_qr_blanks
@@ -85,6 +87,57 @@ def _bits(row: list[bool | None]) -> int:
     return int("".join("1" if module else "0" for module in row), 2)
 
 
+def _generator_logs(ec_count: int) -> list[int]:
+    """Logs of the Reed-Solomon generator's coefficients after the leading 1."""
+    if ec_count in qrcode.LUT.rsPoly_LUT:
+        coefficients = list(qrcode.LUT.rsPoly_LUT[ec_count])
+    else:
+        poly = qrcode.base.Polynomial([1], 0)
+        for i in range(ec_count):
+            poly = poly * qrcode.base.Polynomial([1, qrcode.base.gexp(i)], 0)
+        coefficients = [poly[i] for i in range(len(poly))]
+    return [qrcode.base.LOG_TABLE[c] for c in coefficients[1:]]
+
+
+def _reed_solomon(block: list[int], ec_count: int) -> list[int]:
+    """The error-correction codewords of one block (polynomial division in GF(256), with log tables)."""
+    generator = _generator_logs(ec_count)
+    exp, log = qrcode.base.EXP_TABLE, qrcode.base.LOG_TABLE
+    remainder = [0] * ec_count
+    for codeword in block:
+        factor = codeword ^ remainder[0]
+        remainder = remainder[1:] + [0]
+        if factor:
+            factor_log = log[factor]
+            for i, coefficient_log in enumerate(generator):
+                remainder[i] ^= exp[(factor_log + coefficient_log) % 255]
+    return remainder
+
+
+def _codewords(version: int, error_correction: int, data_list: list[qrcode.util.QRData]) -> list[int]:
+    """qrcode.util.create_data, with padding done on bytes and the division done with log tables."""
+    buffer = qrcode.util.BitBuffer()
+    for data in data_list:
+        buffer.put(data.mode, 4)
+        buffer.put(len(data), qrcode.util.length_in_bits(data.mode, version))
+        data.write(buffer)
+    blocks = qrcode.base.rs_blocks(version, error_correction)
+    data_bytes = sum(block.data_count for block in blocks)
+    if len(buffer) > data_bytes * 8:
+        raise DataOverflowError(f"{len(buffer)} bits do not fit in {data_bytes * 8}")
+    terminated_bits = min(len(buffer) + 4, data_bytes * 8)  # terminator, then zero bits to a byte boundary
+    used = (terminated_bits + 7) // 8
+    codewords = (list(buffer.buffer) + [0] * used)[:used]
+    codewords += [qrcode.util.PAD0 if i % 2 == 0 else qrcode.util.PAD1 for i in range(data_bytes - used)]
+    data_blocks, ec_blocks, offset = [], [], 0
+    for block in blocks:
+        data_blocks.append(codewords[offset:offset + block.data_count])
+        ec_blocks.append(_reed_solomon(data_blocks[-1], block.total_count - block.data_count))
+        offset += block.data_count
+    interleaved = [b[i] for i in range(max(map(len, data_blocks))) for b in data_blocks if i < len(b)]
+    return interleaved + [b[i] for i in range(max(map(len, ec_blocks))) for b in ec_blocks if i < len(b)]
+
+
 class _FastMaskQRCode(qrcode.QRCode):  # type: ignore[type-arg]
     """qrcode's encoder with the same mask choice, scored on bit masks instead of 8 full placements.
 
@@ -110,6 +163,7 @@ class _FastMaskQRCode(qrcode.QRCode):  # type: ignore[type-arg]
     def make(self, fit: bool = True) -> None:
         if fit or self.version is None:
             self.best_fit(start=self.version)
+        self.data_cache = _codewords(self.version, self.error_correction, self.data_list)
         self.makeImpl(True, 0)
         size = self.modules_count
         data_rows = self._data_rows()
