@@ -68,8 +68,8 @@ def mask_penalty(rows: list[int], size: int) -> int:
     for upper, lower in zip(rows, rows[1:]):
         same_vertically = ~(upper ^ lower) & full
         same_horizontally = ~(upper ^ (upper >> 1)) & (full >> 1)
-        score += 3 * bin(same_vertically & (same_vertically >> 1) & same_horizontally).count("1")
-    dark = sum(bin(row).count("1") for row in rows)
+        score += 3 * (same_vertically & (same_vertically >> 1) & same_horizontally).bit_count()
+    dark = sum(row.bit_count() for row in rows)
     return score + 10 * int(abs(dark / size**2 * 100 - 50) / 5)
 
 
@@ -114,9 +114,28 @@ def _reed_solomon(block: list[int], ec_count: int) -> list[int]:
     return remainder
 
 
+class _IntBitBuffer:
+    """The part of qrcode's BitBuffer that QRData.write uses, kept in one integer."""
+
+    def __init__(self) -> None:
+        self.value = 0
+        self.length = 0
+
+    def put(self, number: int, length: int) -> None:
+        self.value = (self.value << length) | (number & ((1 << length) - 1))
+        self.length += length
+
+    def __len__(self) -> int:
+        return self.length
+
+    def to_bytes(self, count: int) -> bytes:
+        """The bits so far, zero-padded on the right to `count` bytes."""
+        return (self.value << (count * 8 - self.length)).to_bytes(count, "big")
+
+
 def _codewords(version: int, error_correction: int, data_list: list[qrcode.util.QRData]) -> list[int]:
     """qrcode.util.create_data, with padding done on bytes and the division done with log tables."""
-    buffer = qrcode.util.BitBuffer()
+    buffer = _IntBitBuffer()
     for data in data_list:
         buffer.put(data.mode, 4)
         buffer.put(len(data), qrcode.util.length_in_bits(data.mode, version))
@@ -127,7 +146,7 @@ def _codewords(version: int, error_correction: int, data_list: list[qrcode.util.
         raise DataOverflowError(f"{len(buffer)} bits do not fit in {data_bytes * 8}")
     terminated_bits = min(len(buffer) + 4, data_bytes * 8)  # terminator, then zero bits to a byte boundary
     used = (terminated_bits + 7) // 8
-    codewords = (list(buffer.buffer) + [0] * used)[:used]
+    codewords = list(buffer.to_bytes(used))
     codewords += [qrcode.util.PAD0 if i % 2 == 0 else qrcode.util.PAD1 for i in range(data_bytes - used)]
     data_blocks, ec_blocks, offset = [], [], 0
     for block in blocks:
