@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import hashlib
+import signal
+import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Iterator, Literal, Protocol
 
 from ..build import BuildRequest, write_atomically
 from ..errors import BuildError
@@ -120,7 +123,29 @@ def _task(pending: _Pending, timeout_s: float, bundles: dict[Path, ProjectBundle
     return JobTask(pending.job.name, request, timeout_s, bundles[folder], env)
 
 
+@contextmanager
+def _interrupts_deferred() -> Iterator[None]:
+    """Hold back Ctrl-C until the block is done: a job's files and its record land together."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if caught:
+        raise KeyboardInterrupt
+
+
 def _publish(result: JobResult, pending: _Pending, state: BuildState, env: dict[str, str]) -> JobOutcome:
+    """Write the job's files and record it, uninterrupted by Ctrl-C."""
+    with _interrupts_deferred():
+        return _write_and_record(result, pending, state, env)
+
+
+def _write_and_record(result: JobResult, pending: _Pending, state: BuildState, env: dict[str, str]) -> JobOutcome:
     """Write the job's files atomically, then record it: the record never names a file not yet in place."""
     output_dir = state.output_dir
     pdf = result.files[result.pdf]
