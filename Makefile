@@ -11,6 +11,7 @@ setup:
 # What it builds is declared in twinprint.toml; a second run rebuilds only what changed.
 demo: setup
 	$(TWINPRINT) build
+	$(TWINPRINT) personalise content/nanjing-florence --recipients content/delegates.csv --merge
 
 gallery: demo
 	$(VENV)/bin/python scripts/gallery.py
@@ -20,6 +21,7 @@ test: setup
 
 bench: setup
 	$(VENV)/bin/python benchmarks/bench_render.py
+	$(VENV)/bin/python benchmarks/bench_profiles.py
 	$(VENV)/bin/python benchmarks/bench_batch.py
 	$(VENV)/bin/python benchmarks/bench_personalise.py
 
