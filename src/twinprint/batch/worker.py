@@ -222,7 +222,8 @@ def run_job(task: JobTask, prepare: bool = True) -> JobResult:
         if result.error is None:
             _build_into(task, scratch, result, in_worker=prepare)
     except TwinprintError as error:
-        result.error = error.message
+        # Name files where the user will find them, not in this job's scratch folder.
+        result.error = error.message.replace(str(scratch), str(task.request.output_dir))
         result.traceback = traceback.format_exc()
     except JobTimedOut:
         result.error = f"{task.name}: stopped after the time limit of {task.timeout_s:g} s"
