@@ -14,7 +14,7 @@ from pathlib import Path
 
 from twinprint.build import BuildRequest, build_document
 from twinprint.errors import TwinprintError
-from twinprint.profiles import PROFILES
+from twinprint.prepress.profiles import PROFILES
 
 ROOT = Path(__file__).resolve().parents[1]
 LAYOUTS = [name for name in ("catalogue", "poster", "booklet", "report") if (ROOT / "layouts" / name / "layout.html").is_file()]

@@ -24,9 +24,9 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from twinprint.batch.fonts import fonts_shared_while  # noqa: E402
 from twinprint.build import BuildRequest, render_exhibit_html, sandbox_for  # noqa: E402
-from twinprint.content import load_exhibit  # noqa: E402
-from twinprint.qr import make_qr, qr_svg  # noqa: E402
-from twinprint.render import PdfOptions, render_pdf  # noqa: E402
+from twinprint.content.load import load_exhibit  # noqa: E402
+from twinprint.layout.qr import make_qr, qr_svg  # noqa: E402
+from twinprint.render.pdf import PdfOptions, render_pdf  # noqa: E402
 
 REPEATS = 5
 QR_COUNT = 60

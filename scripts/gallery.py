@@ -12,7 +12,7 @@ from pathlib import Path
 import pypdfium2
 from PIL import Image
 
-from twinprint.i18n import translations_for
+from twinprint.content.i18n import translations_for
 
 HEIGHT_PX = 300
 GAP_PX = 8

@@ -10,8 +10,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 from twinprint.build import BuildRequest, BuildResult, build_document  # noqa: E402
-from twinprint.content import load_exhibit  # noqa: E402
-from twinprint.model import Exhibit  # noqa: E402
+from twinprint.content.load import load_exhibit  # noqa: E402
+from twinprint.content.model import Exhibit  # noqa: E402
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 CONTENT = PROJECT_ROOT / "content"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from twinprint.content import find_content_folders, load_exhibit
+from twinprint.content.load import find_content_folders, load_exhibit
 from twinprint.errors import ContentError
 
 MINIMAL = """\

@@ -10,7 +10,7 @@ import pytest
 from conftest import CONTENT, PROJECT_ROOT
 from twinprint.build import BuildRequest, build_document
 from twinprint.errors import FitError
-from twinprint.fit import LayoutOverflow, Overflow, estimated_lines, fit_text_size
+from twinprint.layout.fit import LayoutOverflow, Overflow, estimated_lines, fit_text_size
 
 
 def test_wrapping_estimate_counts_words_and_breaks_long_ones():
@@ -47,7 +47,7 @@ def test_overflow_message_names_what_where_and_how_much():
 def overflows_of(html: str, max_pages: int | None = None) -> list[str]:
     import weasyprint
 
-    from twinprint.fit import find_overflows
+    from twinprint.layout.fit import find_overflows
 
     return [o.describe() for o in find_overflows(weasyprint.HTML(string=html).render(), max_pages)]
 

@@ -16,10 +16,10 @@ from pdfcheck import decode_qr_codes
 from twinprint.batch.jobs import job_name
 from twinprint.batch.manifest import check_name_pattern
 from twinprint.build import BuildRequest, request_output
-from twinprint.content import load_exhibit
+from twinprint.content.load import load_exhibit
 from twinprint.errors import ContentError, TwinprintError
-from twinprint.layouts import qr_placeholder
-from twinprint.render import SandboxFetcher, render_pdf
+from twinprint.layout.templates import qr_placeholder
+from twinprint.render.pdf import SandboxFetcher, render_pdf
 
 VALID = {
     "kind": "exhibition",

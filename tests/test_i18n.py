@@ -13,8 +13,8 @@ from babel.messages.pofile import read_po
 from conftest import CONTENT, PROJECT_ROOT
 from twinprint.build import BuildRequest, build_document
 from twinprint.errors import UsageError
-from twinprint.i18n import LOCALE_DIR, format_partial_date, language_name, localise, second_language, translations_for
-from twinprint.model import PartialDate
+from twinprint.content.i18n import LOCALE_DIR, format_partial_date, language_name, localise, second_language, translations_for
+from twinprint.content.model import PartialDate
 
 TRANSLATED = ("it", "zh")
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")
@@ -103,7 +103,7 @@ def content_without_a_translation(tmp_path: Path) -> Path:
 
 
 def test_a_missing_translation_falls_back_and_names_the_field(tmp_path: Path):
-    from twinprint.content import load_exhibit
+    from twinprint.content.load import load_exhibit
 
     localised = localise(load_exhibit(content_without_a_translation(tmp_path)), "zh")
     assert localised.fallbacks == ["title", "sections[0].title"]

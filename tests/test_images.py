@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from badimages import bomb_png, jpeg_bytes, noise_png, truncated_png
 
-from twinprint.images import MAX_IMAGE_PIXELS, check_image
-from twinprint.sanitise import UnsafeReference
+from twinprint.content.images import MAX_IMAGE_PIXELS, check_image
+from twinprint.content.sanitise import UnsafeReference
 
 SVG_OK = '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="10" height="10">' \
          '<defs><rect id="r" width="5" height="5"/></defs><use xlink:href="#r"/>{extra}</svg>'

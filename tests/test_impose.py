@@ -12,9 +12,9 @@ from reportlab.lib.pagesizes import A4, A5, A6
 
 from synthpdf import numbered_pdf
 from twinprint.cli import main
-from twinprint.impose import ImposeOptions, booklet_order, impose, parse_creep_mm, parse_grid
+from twinprint.prepress.impose import ImposeOptions, booklet_order, impose, parse_creep_mm, parse_grid
 from twinprint.errors import UsageError
-from twinprint.marks import mm
+from twinprint.prepress.marks import mm
 
 NUMBER_RE = re.compile(r"Page (\d+)")
 

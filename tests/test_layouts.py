@@ -16,7 +16,7 @@ import pytest
 from conftest import CONTENT, PROJECT_ROOT, SEEDS
 from pdfcheck import decode_qr_codes, fonts, page_texts, whole_text
 from twinprint.build import BuildRequest, build_document
-from twinprint.i18n import localise, translations_for
+from twinprint.content.i18n import localise, translations_for
 
 pytestmark = pytest.mark.slow
 

@@ -9,7 +9,7 @@ import pytest
 from conftest import PROJECT_ROOT
 from pdfcheck import media_box_mm
 from twinprint.errors import LayoutError, UsageError
-from twinprint.paper import (
+from twinprint.layout.paper import (
     NAMED_SIZES_MM,
     canonical_paper_name,
     padding_pages,

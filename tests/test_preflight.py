@@ -14,10 +14,10 @@ from reportlab.lib.pagesizes import A5
 from synthpdf import numbered_pdf
 from twinprint.build import BuildRequest, build_document
 from twinprint.cli import main
-from twinprint.layouts import qr_placeholder
-from twinprint.preflight import ExpectedQr, PreflightContext, PreflightFailed, preflight_pdf
-from twinprint.render import SandboxFetcher, render_pdf
-from twinprint.profiles import PROFILES, apply_profile_css, profile_stylesheet
+from twinprint.layout.templates import qr_placeholder
+from twinprint.prepress.preflight import ExpectedQr, PreflightContext, PreflightFailed, preflight_pdf
+from twinprint.render.pdf import SandboxFetcher, render_pdf
+from twinprint.prepress.profiles import PROFILES, apply_profile_css, profile_stylesheet
 
 PROJECT = Path(__file__).resolve().parents[1]
 

@@ -8,7 +8,7 @@ import pytest
 
 from synthpdf import numbered_pdf
 from twinprint.cli import main
-from twinprint.preview import preview_paths
+from twinprint.prepress.preview import preview_paths
 
 
 def test_preview_png_writes_thumbnails_and_contact_sheet(tmp_path, capsys):

@@ -13,10 +13,10 @@ import pytest
 import weasyprint
 
 from pdfcheck import fonts
-from twinprint.cmyk import convert_pdf_to_cmyk, icc_profile_path, rgb_to_cmyk
-from twinprint.marks import Box, mm
-from twinprint.pdfscan import scan_pages
-from twinprint.profiles import PROFILES, apply_profile_css, source_attachments
+from twinprint.prepress.cmyk import convert_pdf_to_cmyk, icc_profile_path, rgb_to_cmyk
+from twinprint.prepress.marks import Box, mm
+from twinprint.prepress.pdfscan import scan_pages
+from twinprint.prepress.profiles import PROFILES, apply_profile_css, source_attachments
 
 CONTENT = Path(__file__).resolve().parents[1] / "content"
 PROFILE_NAMES = list(PROFILES)

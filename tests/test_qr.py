@@ -7,7 +7,7 @@ import zxingcpp
 from PIL import Image, ImageDraw
 
 from twinprint.errors import ContentError
-from twinprint.qr import QUIET_ZONE_MODULES, make_qr, qr_matrix, qr_svg
+from twinprint.layout.qr import QUIET_ZONE_MODULES, make_qr, qr_matrix, qr_svg
 
 URL = "https://example.org/twinprint/nanjing-florence/silk-road"
 

@@ -15,7 +15,7 @@ import pytest
 from PIL import Image
 
 from twinprint.errors import FetchRefused
-from twinprint.render import SandboxFetcher, render_pdf
+from twinprint.render.pdf import SandboxFetcher, render_pdf
 
 
 

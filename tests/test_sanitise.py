@@ -11,9 +11,9 @@ import tinyhtml5
 import twinprint.build
 from twinprint.build import BuildRequest, render_exhibit_html
 from twinprint.errors import LayoutError
-from twinprint.i18n import LocalisedExhibit
-from twinprint.layouts import LayoutRequest, available_layouts, layout_search_path, markdown_to_html, render_layout_html
-from twinprint.sanitise import UnsafeReference, find_raw_html, link_scheme_problem, markdown_images, markdown_issues, resolve_in_folder
+from twinprint.content.i18n import LocalisedExhibit
+from twinprint.layout.templates import LayoutRequest, available_layouts, layout_search_path, markdown_to_html, render_layout_html
+from twinprint.content.sanitise import UnsafeReference, find_raw_html, link_scheme_problem, markdown_images, markdown_issues, resolve_in_folder
 
 FORBIDDEN_ELEMENTS = {"script", "iframe", "object", "embed", "link", "style", "meta", "base", "form", "input", "svg", "math"}
 

@@ -12,7 +12,7 @@ import pytest
 from conftest import CONTENT, PROJECT_ROOT
 from twinprint.build import BuildRequest, build_document
 from twinprint.errors import LayoutError
-from twinprint.theme import REQUIRED_COLOURS, load_theme
+from twinprint.layout.theme import REQUIRED_COLOURS, load_theme
 
 BUILTIN_LAYOUTS = (PROJECT_ROOT / "layouts",)
 # A colour value written into a layout stylesheet instead of a theme variable.

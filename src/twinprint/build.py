@@ -14,19 +14,19 @@ from pathlib import Path
 from functools import partial
 from typing import Any
 
-from .content import EXHIBIT_FILE, load_exhibit
-from .design import FIT_ATTEMPTS, FIT_SHRINK, Design, design_context, finish_layout, load_design
+from .content.load import EXHIBIT_FILE, load_exhibit
+from .layout.design import FIT_ATTEMPTS, FIT_SHRINK, Design, design_context, finish_layout, load_design
 from .errors import BuildError, ContentError, Problem, UsageError
-from .fit import LayoutOverflow
-from .i18n import LocalisedExhibit, language_name, localise, pick_text, second_language
-from .layouts import LayoutRequest, builtin_root, layout_search_path, render_layout_html, template_files
-from .model import Exhibit, Link, find_records
-from .qr import qr_capacity_problem
-from .paper import page_settings
-from .preflight import PreflightFailed, PreflightReport, build_context, finding_lines, preflight_pdf
-from .preview import render_previews
-from .profiles import DEFAULT_BLEED_MM, finish_pdf, get_profile, profile_html, profile_pdf_options
-from .render import PdfOptions, RenderedPdf, SandboxFetcher, render_pdf
+from .layout.fit import LayoutOverflow
+from .content.i18n import LocalisedExhibit, language_name, localise, pick_text, second_language
+from .layout.templates import LayoutRequest, builtin_root, layout_search_path, render_layout_html, template_files
+from .content.model import Exhibit, Link, find_records
+from .layout.qr import qr_capacity_problem
+from .layout.paper import page_settings
+from .prepress.preflight import PreflightFailed, PreflightReport, build_context, finding_lines, preflight_pdf
+from .prepress.preview import render_previews
+from .prepress.profiles import DEFAULT_BLEED_MM, finish_pdf, get_profile, profile_html, profile_pdf_options
+from .render.pdf import PdfOptions, RenderedPdf, SandboxFetcher, render_pdf
 
 DEFAULT_LAYOUT = "catalogue"
 

@@ -16,17 +16,17 @@ from .batch import BatchOptions, find_manifest, plan_from_manifest, plan_from_re
 from .batch.manifest import project_allowed_hosts
 from .batch.progress import progress_for, summary_table
 from .build import DEFAULT_LAYOUT, BuildRequest, prepare_output_folder, write_atomically
-from .content import find_content_folders, load_exhibit
+from .content.load import find_content_folders, load_exhibit
 from .errors import AlreadyReported, BuildError, ContentError, TwinprintError, UsageError
-from .layouts import available_layouts, layout_search_path
-from .model import LANGUAGE_RE
-from .paper import canonical_paper_name, page_settings
+from .layout.templates import available_layouts, layout_search_path
+from .content.model import LANGUAGE_RE
+from .layout.paper import canonical_paper_name, page_settings
 from .personalise import personalise, read_recipients
 from .watch import Rebuild, watch, watched_folders
-from .impose import ImposeOptions, impose, imposed_path, parse_creep_mm, parse_grid
-from .preflight import PreflightContext, preflight_file, report_table
-from .preview import THUMBNAIL_LONG_SIDE_PX, render_previews
-from .profiles import DEFAULT_BLEED_MM, DEFAULT_PROFILE, MAX_BLEED_MM, PROFILES
+from .prepress.impose import ImposeOptions, impose, imposed_path, parse_creep_mm, parse_grid
+from .prepress.preflight import PreflightContext, preflight_file, report_table
+from .prepress.preview import THUMBNAIL_LONG_SIDE_PX, render_previews
+from .prepress.profiles import DEFAULT_BLEED_MM, DEFAULT_PROFILE, MAX_BLEED_MM, PROFILES
 
 console = Console(stderr=False, highlight=False, soft_wrap=True)
 errors = Console(stderr=True, highlight=False, soft_wrap=True)

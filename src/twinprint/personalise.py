@@ -29,14 +29,14 @@ from weasyprint.formatting_structure.boxes import ParentBox
 
 from .batch.fonts import fonts_shared_while
 from .build import BuildRequest, render_exhibit_html, render_fitted, request_design, sandbox_for, write_atomically
-from .content import load_exhibit
-from .design import Design
+from .content.load import load_exhibit
+from .layout.design import Design
 from .errors import BuildError, ContentError, Problem
-from .layouts import layout_search_path
-from .model import Exhibit
-from .profiles import finish_pdf, get_profile, profile_html
-from .qr import qr_capacity_problem
-from .render import PdfOptions, render_pdf
+from .layout.templates import layout_search_path
+from .content.model import Exhibit
+from .prepress.profiles import finish_pdf, get_profile, profile_html
+from .layout.qr import qr_capacity_problem
+from .render.pdf import PdfOptions, render_pdf
 
 REQUIRED_COLUMNS = ("name", "url")
 KNOWN_COLUMNS = ("name", "title", "organisation", "url")

@@ -20,7 +20,7 @@ import watchfiles
 
 from .build import BuildRequest, build_document, request_design, write_atomically
 from .errors import TwinprintError
-from .layouts import builtin_root, layout_search_path
+from .layout.templates import builtin_root, layout_search_path
 
 # Files a build reads: content, templates and stylesheets, themes, images, fonts.
 WATCHED_SUFFIXES = frozenset({

@@ -20,7 +20,7 @@ from typing import Callable
 from urllib.parse import unquote, urlparse
 
 from ..build import BuildRequest
-from ..layouts import builtin_root
+from ..layout.templates import builtin_root
 from .keys import visible_files
 
 CONTENT_PREFIX = "content"

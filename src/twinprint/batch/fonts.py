@@ -19,7 +19,7 @@ from urllib.parse import unquote, urlparse
 
 from weasyprint.text.fonts import FontConfiguration
 
-from ..render import SandboxFetcher, use_font_configuration
+from ..render.pdf import SandboxFetcher, use_font_configuration
 
 
 @dataclass(frozen=True)

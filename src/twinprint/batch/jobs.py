@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..build import BuildRequest, inside_output_folder, request_output, resolve_languages
-from ..content import load_exhibit
+from ..content.load import load_exhibit
 from ..errors import ContentError, TwinprintError, UsageError
-from ..model import Exhibit
+from ..content.model import Exhibit
 from .manifest import ALL_LANGUAGES, DEFAULT_TIMEOUT_S, JobGroup, ProjectManifest, content_folders_of, parse_manifest, toml_line
 
 

@@ -24,7 +24,7 @@ from urllib.parse import unquote, urlparse
 
 from .. import __version__
 from ..build import BuildRequest
-from ..layouts import BUILTIN_PREFIX, LAYOUT_ENTRY, builtin_root, layout_search_path, template_files
+from ..layout.templates import BUILTIN_PREFIX, LAYOUT_ENTRY, builtin_root, layout_search_path, template_files
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 # Where the request's files live; the key covers the files themselves, not where they are.

@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from ..content import EXHIBIT_FILE, format_field_path
+from ..content.load import EXHIBIT_FILE, format_field_path
 from ..errors import ContentError, Problem
 
 MANIFEST_FILE = "twinprint.toml"

@@ -26,7 +26,7 @@ from typing import Any
 
 from ..build import BuildRequest, build_document
 from ..errors import TwinprintError
-from ..render import use_font_configuration
+from ..render.pdf import use_font_configuration
 from .bundle import ProjectBundle, unpacked_request
 from .fonts import shared_font_configuration
 from .keys import environment

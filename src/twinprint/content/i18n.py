@@ -21,7 +21,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from pydantic import BaseModel
 
-from .errors import UsageError
+from ..errors import UsageError
 from .model import TEXT_MARKER, Exhibit, PartialDate
 
 LOCALE_DIR = Path(__file__).parent / "locale"

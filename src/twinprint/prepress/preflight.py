@@ -23,7 +23,7 @@ import zxingcpp
 
 from rich.table import Table
 
-from .errors import BuildError
+from ..errors import BuildError
 from .marks import Box, mm
 from .pdfscan import PageScan, font_name, is_embedded, notdef_codes, scan_pages, to_unicode_map
 

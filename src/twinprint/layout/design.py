@@ -16,7 +16,7 @@ from typing import Any
 from weasyprint import Document
 
 from .fit import LayoutOverflow, find_overflows, fit_text_size
-from .errors import LayoutError
+from ..errors import LayoutError
 from .paper import Paper, PageSettings, is_named_paper, padding_pages, page_settings, qr_side_mm, resolve_paper
 from .theme import Theme, load_theme
 

@@ -17,7 +17,7 @@ from typing import Any, Iterator
 from weasyprint.formatting_structure import boxes
 from weasyprint.layout.absolute import AbsolutePlaceholder
 
-from .errors import FitError
+from ..errors import FitError
 
 PX_PER_MM = 96 / 25.4
 TOLERANCE_PX = 0.5 * PX_PER_MM

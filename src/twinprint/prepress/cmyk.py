@@ -19,7 +19,7 @@ from typing import Iterator
 import pikepdf
 from PIL import Image, ImageCms
 
-from .layouts import builtin_root
+from ..layout.templates import builtin_root
 
 ICC_FOLDER = "icc"
 ICC_FILE = "ISOcoated_v2_300_bas.icc"

@@ -18,7 +18,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 
-from .layouts import builtin_root
+from ..layout.templates import builtin_root
 
 PT_PER_MM = 72 / 25.4
 MARK_LENGTH_MM = 5.0

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pikepdf
 
-from .errors import BuildError, UsageError
+from ..errors import BuildError, UsageError
 from .marks import Box, MarkSheet, draw_marks_pdf, has_room_for_marks, mark_offset_pt, mm, overlay_forms, stamp
-from .paper import resolve_paper
+from ..layout.paper import resolve_paper
 
 AUTO_SHEETS = ("A4", "A3", "A2", "A1", "A0")
 FIT_TOLERANCE_MM = 0.5

@@ -22,8 +22,8 @@ import pydyf
 import weasyprint
 from weasyprint.urls import FatalURLFetchingError, URLFetcher
 
-from .errors import BuildError, FetchRefused
-from .qr import make_qr
+from ..errors import BuildError, FetchRefused
+from ..layout.qr import make_qr
 
 PX_TO_PT = 0.75
 # @font-face local() fonts reach the fetcher as file: URLs of the system's font folders.

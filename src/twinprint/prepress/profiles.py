@@ -17,7 +17,7 @@ import pikepdf
 import weasyprint
 
 from .cmyk import ConversionCount, convert_pdf_to_cmyk, icc_profile_path
-from .errors import UsageError
+from ..errors import UsageError
 from .marks import Box, MarkSheet, draw_marks_pdf, mark_offset_pt, marks_margin_pt, mm, overlay_forms, stamp
 
 DEFAULT_PROFILE = "screen"

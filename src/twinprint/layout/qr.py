@@ -15,7 +15,7 @@ import qrcode.util
 from qrcode.exceptions import DataOverflowError
 from qrcode.main import precomputed_qr_blanks
 
-from .errors import ContentError
+from ..errors import ContentError
 
 QUIET_ZONE_MODULES = 4
 ERROR_CORRECTION = {

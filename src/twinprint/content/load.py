@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from .errors import ContentError, Problem
+from ..errors import ContentError, Problem
 from .images import check_image
 from .model import FOLDER_NAME_PATTERN, Exhibit
 from .sanitise import UnsafeReference, markdown_images, markdown_issues, resolve_in_folder

@@ -16,7 +16,7 @@ from typing import Any, Literal
 from markupsafe import Markup
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from .errors import LayoutError
+from ..errors import LayoutError
 
 THEMES_FOLDER = "themes"
 DEFAULT_THEME = "default"

@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .errors import LayoutError, UsageError
+from ..errors import LayoutError, UsageError
 
 Orientation = Literal["portrait", "landscape"]
 

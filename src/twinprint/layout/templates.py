@@ -13,10 +13,10 @@ from jinja2.sandbox import SandboxedEnvironment, SecurityError
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
-from .errors import LayoutError
-from .i18n import translations_for
+from ..errors import LayoutError
+from ..content.i18n import translations_for
 
-PACKAGE_DIR = Path(__file__).resolve().parent
+PACKAGE_DIR = Path(__file__).resolve().parents[1]
 LAYOUT_ENTRY = "layout.html"
 
 

@@ -14,8 +14,8 @@ from pathlib import Path
 import pypdfium2
 from PIL import Image, ImageDraw, ImageFont
 
-from .errors import BuildError
-from .layouts import builtin_root
+from ..errors import BuildError
+from ..layout.templates import builtin_root
 
 THUMBNAIL_LONG_SIDE_PX = 480
 CONTACT_CELL_PX = 260

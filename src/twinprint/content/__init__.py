@@ -1,0 +1,1 @@
+"""Content stage: the typed model, loading YAML/Markdown, sanitising, images, languages."""

@@ -1,0 +1,1 @@
+"""Layout stage: templates, design values, themes, paper sizes, text fitting, QR drawings."""

@@ -1,0 +1,1 @@
+"""Render stage: HTML to PDF with WeasyPrint behind the sandboxed URL fetcher."""
