@@ -8,6 +8,7 @@ APT_PACKAGES=(
   libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0   # WeasyPrint's text stack, fast font subsetting
   fonts-noto-cjk                                          # Chinese faces (Noto Sans/Serif CJK SC)
   poppler-utils qpdf                                      # pdftotext/pdffonts/pdftoppm, qpdf --check
+  mupdf-tools ghostscript zbar-tools                      # independent readers: second/third renderer, ink separations, second QR decoder
 )
 
 missing=()
