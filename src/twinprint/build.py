@@ -7,6 +7,8 @@ path only through an atomic rename, so a failed build never leaves a partial fil
 from __future__ import annotations
 
 import datetime as dt
+
+import babel
 import os
 import tempfile
 from dataclasses import dataclass, field
@@ -14,15 +16,17 @@ from pathlib import Path
 from functools import partial
 from typing import Any
 
+from .confine import check_content_folder, readable_roots
 from .content.load import EXHIBIT_FILE, load_exhibit
 from .layout.design import FIT_ATTEMPTS, FIT_SHRINK, Design, design_context, finish_layout, load_design
-from .errors import BuildError, ContentError, Problem, UsageError
+from .errors import BuildError, ContentError, LayoutError, Problem, UsageError
 from .layout.fit import LayoutOverflow
 from .content.i18n import LocalisedExhibit, language_name, localise, pick_text, second_language
 from .layout.templates import LayoutRequest, builtin_root, layout_search_path, render_layout_html, template_files
 from .content.model import Exhibit, Link, find_records
 from .layout.qr import qr_capacity_problem
-from .layout.paper import page_settings
+from .layout.paper import page_settings, qr_side_mm, resolve_paper
+from .layout.theme import find_theme_file
 from .prepress.preflight import PreflightFailed, PreflightReport, build_context, finding_lines, preflight_pdf
 from .prepress.preview import render_previews
 from .prepress.profiles import DEFAULT_BLEED_MM, finish_pdf, get_profile, profile_html, profile_pdf_options
@@ -130,13 +134,40 @@ def resolve_languages(exhibit: Exhibit, language: str) -> list[str]:
     return [language]
 
 
+def year_variable(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise UsageError(f"--set year: expected a year such as 2020, got {text!r}") from None
+
+
 def edition_year(exhibit: Exhibit, variables: dict[str, str]) -> int:
     if "year" in variables:
-        try:
-            return int(variables["year"])
-        except ValueError:
-            raise UsageError(f"--set year: expected a year such as 2020, got {variables['year']!r}") from None
+        return year_variable(variables["year"])
     return exhibit.year or dt.date.today().year
+
+
+def is_known_language(code: str) -> bool:
+    """Whether Babel has a locale for the code (dates, numbers and language names need one)."""
+    try:
+        babel.Locale.parse(code.replace("-", "_"))
+    except (ValueError, babel.UnknownLocaleError):
+        return False
+    return True
+
+
+def check_command_line_values(request: BuildRequest) -> None:
+    """Values given on the command line that would otherwise fail inside a job: usage errors (exit 2) before any job starts."""
+    variables = dict(request.variables)
+    if "year" in variables:
+        year_variable(variables["year"])
+    search_path = tuple(layout_search_path(request.project_root))
+    try:
+        find_theme_file(request.theme, search_path)
+    except LayoutError as error:
+        raise UsageError(f"--theme: {error.message}") from None
+    qr_side_mm(resolve_paper(request.paper or page_settings(request.layout, search_path).paper, request.orientation),
+               variables.get("qr_mm"))
 
 
 def cities_in_both_scripts(exhibit: Exhibit, language: str) -> list[dict[str, str]]:
@@ -232,7 +263,7 @@ def translation_warnings(exhibit: Exhibit, localised: LocalisedExhibit, request:
 
 
 def sandbox_for(request: BuildRequest) -> SandboxFetcher:
-    roots = {Path(request.project_root).resolve(), builtin_root(), Path(request.content_dir).resolve()}
+    roots = {*readable_roots(request.project_root), Path(request.content_dir).resolve()}
     layouts = template_files(tuple(layout_search_path(request.project_root)))
     content = sorted(p for p in Path(request.content_dir).rglob("*") if p.suffix in (".yaml", ".md", ".svg", ".css"))
     document = f"{Path(request.content_dir) / 'exhibit.yaml'} (layout {request.layout!r})"
@@ -264,6 +295,7 @@ def write_atomically(path: Path, data: bytes) -> None:
 
 def build_document(request: BuildRequest, exhibit: Exhibit | None = None) -> BuildResult:
     """Build one PDF; raises a TwinprintError with a user-facing message on failure."""
+    check_content_folder(request.content_dir, request.project_root)
     exhibit = exhibit or load_exhibit(request.content_dir)
     check_request(exhibit, request)
     rendered, localised = render_fitted(exhibit, request)

@@ -15,7 +15,7 @@ from . import __version__
 from .batch import BatchOptions, find_manifest, plan_from_manifest, plan_from_requests, run_batch
 from .batch.manifest import project_allowed_hosts
 from .batch.progress import progress_for, summary_table
-from .build import DEFAULT_LAYOUT, BuildRequest, prepare_output_folder, write_atomically
+from .build import DEFAULT_LAYOUT, BuildRequest, check_command_line_values, is_known_language, prepare_output_folder, write_atomically
 from .content.load import find_content_folders, load_exhibit
 from .errors import AlreadyReported, BuildError, ContentError, TwinprintError, UsageError
 from .layout.templates import available_layouts, layout_search_path
@@ -56,7 +56,7 @@ def check_layout_and_language(project: Path, layout: str, language: str) -> None
     known = available_layouts(layout_search_path(project))
     if layout not in known:
         raise UsageError(f"--layout: unknown layout {layout!r}; expected one of {', '.join(known) or 'none'}")
-    if language != "all" and not LANGUAGE_RE.match(language):
+    if language != "all" and not (LANGUAGE_RE.match(language) and is_known_language(language)):
         raise UsageError(f"--lang: expected a language code such as en, it or zh, or 'all'; got {language!r}")
 
 
@@ -159,6 +159,7 @@ def build(ctx: click.Context, content_dirs: tuple[Path, ...], layout: str, lang:
                          profile=profile, bleed_mm=bleed, preflight=not no_preflight, previews=png, allowed_hosts=allowed_hosts)
             for folder in content_folders(project, content_dirs)
         ]
+        check_command_line_values(requests[0])
         plan = plan_from_requests(requests)
     prepare_output_folder(plan.output_dir)
     options = BatchOptions(workers=workers, force=force, fail_fast=fail_fast, cluster=cluster, timeout_s=timeout)
@@ -195,6 +196,7 @@ def personalise_command(ctx: click.Context, content_dir: Path, recipients: Path,
     request = BuildRequest(content_dir, layout, lang, output, project, parse_assignments(assignments), qr_ec,
                            paper=paper, orientation=orientation, theme=theme, preflight=False,
                            allowed_hosts=project_allowed_hosts(project))
+    check_command_line_values(request)
     prepare_output_folder(output)
     started = time.perf_counter()
     made = personalise(request, people, merge)
@@ -239,6 +241,7 @@ def watch_command(ctx: click.Context, content_dir: Path, layout: str, lang: str,
     check_layout_and_language(project, layout, lang)
     request = BuildRequest(content_dir, layout, lang, output, project, parse_assignments(assignments),
                            paper=paper, orientation=orientation, theme=theme)
+    check_command_line_values(request)
     folders = ", ".join(str(folder) for folder in watched_folders(request))
     console.print(f"watching {folders} (Ctrl-C to stop)", markup=False)
     watch(request, print_rebuild)
@@ -282,7 +285,7 @@ def preflight_command(ctx: click.Context, pdf_file: Path, profile: str | None, l
 @click.argument("pdf_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--booklet", is_flag=True, help="Saddle-stitch booklet: two pages per side, duplex, flip on the short edge.")
 @click.option("--n-up", "n_up", default=None, metavar="COLSxROWS", help="A grid of pages per sheet (flyers, badges), e.g. 2x2.")
-@click.option("--sheet", default=None, callback=lambda ctx, param, value: canonical_paper_name(value) if value else None,
+@click.option("--sheet", default=None, callback=lambda ctx, param, value: canonical_paper_name(value, "--sheet") if value else None,
               help="Sheet size: A4, A3, SRA-like WxH in mm… (default: the smallest A size that holds the pages).")
 @click.option("--creep", default="0", show_default=True, metavar="MM", help="Creep per sheet toward the spine (booklets), e.g. 0.2mm.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,

@@ -42,6 +42,8 @@ REQUIRED_COLUMNS = ("name", "url")
 KNOWN_COLUMNS = ("name", "title", "organisation", "url")
 COLUMN_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 MAX_RECIPIENTS = 10_000
+# A name becomes part of a file name and must fit its personal page: longer values are mistakes.
+MAX_FIELD_CHARS = 300
 VOID_ELEMENTS = frozenset("area base br col embed hr img input link meta source track wbr".split())
 
 
@@ -110,6 +112,8 @@ def _recipient(file: Path, line: int, header: list[str], row: list[str], level: 
         return None, [Problem(str(file), "", f"expected {len(header)} columns like the header, found {len(row)}", "columns", line)]
     values = {column: cell.strip() for column, cell in zip(header, row)}
     problems = [Problem(str(file), column, "expected a value", "missing", line) for column in REQUIRED_COLUMNS if not values[column]]
+    problems += [Problem(str(file), column, f"expected at most {MAX_FIELD_CHARS} characters, got {len(value)}", "too-long", line)
+                 for column, value in values.items() if len(value) > MAX_FIELD_CHARS]
     url = values["url"]
     if url and not re.match(r"^https?://[^\s/]+", url):
         problems.append(Problem(str(file), "url", f"expected an http(s) link for the personal QR code, got {url[:80]!r}", "url", line))

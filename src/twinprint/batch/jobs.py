@@ -15,10 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..build import BuildRequest, inside_output_folder, request_output, resolve_languages
+from ..confine import check_content_folder
 from ..content.load import load_exhibit
 from ..errors import ContentError, TwinprintError, UsageError
 from ..content.model import Exhibit
-from .manifest import ALL_LANGUAGES, DEFAULT_TIMEOUT_S, JobGroup, ProjectManifest, content_folders_of, parse_manifest, toml_line
+from .manifest import ALL_LANGUAGES, DEFAULT_MEMORY_LIMIT_MB, DEFAULT_TIMEOUT_S, JobGroup, ProjectManifest, content_folders_of, parse_manifest, toml_line
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,7 @@ class Plan:
     jobs: list[Job] = field(default_factory=list)
     failures: list[PlanFailure] = field(default_factory=list)
     timeout_s: float = DEFAULT_TIMEOUT_S
+    memory_limit_mb: float = DEFAULT_MEMORY_LIMIT_MB
 
 
 class _Exhibits:
@@ -88,6 +90,7 @@ class Origin:
 def _add(plan: Plan, request: BuildRequest, pattern: str | None, exhibits: _Exhibits, seen: dict[str, tuple[BuildRequest, Origin]],
          origin: Origin) -> None:
     try:
+        check_content_folder(request.content_dir, request.project_root)
         languages = exhibits.languages(Path(request.content_dir), request.language)
     except TwinprintError as error:
         name = f"{Path(request.content_dir).name}/{request.layout}.{request.language}"
@@ -125,13 +128,22 @@ def _group_requests(group: JobGroup, folders: list[Path], output_dir: Path, proj
     return requests
 
 
+def confined_output(manifest: ProjectManifest, project_root: Path, file: Path, text: str) -> Path:
+    """[build] output, which must stay inside the project (only -o on the command line may write elsewhere)."""
+    output = Path(project_root) / manifest.build.output
+    if Path(manifest.build.output).is_absolute() or not output.resolve().is_relative_to(Path(project_root).resolve()):
+        raise ContentError.single(file, "build.output", f"expected a folder inside the project, got {manifest.build.output!r} "
+                                  "(-o on the command line may write anywhere)", "output-outside", toml_line(text, ("build", "output")))
+    return output
+
+
 def plan_from_manifest(file: Path, project_root: Path, output_dir: Path | None = None,
                        layouts: tuple[str, ...] = (), languages: tuple[str, ...] = ()) -> Plan:
     """Every job twinprint.toml declares (optionally only those of some layouts / languages)."""
     manifest: ProjectManifest = parse_manifest(file)
     text = file.read_text(encoding="utf-8")
-    output = Path(output_dir) if output_dir is not None else Path(project_root) / manifest.build.output
-    plan = Plan(output, timeout_s=manifest.build.timeout)
+    output = Path(output_dir) if output_dir is not None else confined_output(manifest, project_root, file, text)
+    plan = Plan(output, timeout_s=manifest.build.timeout, memory_limit_mb=manifest.build.memory_limit_mb)
     exhibits: _Exhibits = _Exhibits()
     seen: dict[str, tuple[BuildRequest, Origin]] = {}
     for index, group in enumerate(manifest.jobs):

@@ -24,6 +24,9 @@ from urllib.parse import unquote, urlparse
 
 from .. import __version__
 from ..build import BuildRequest
+from ..confine import is_readable
+from ..errors import TwinprintError
+from ..layout.theme import load_theme
 from ..layout.templates import BUILTIN_PREFIX, LAYOUT_ENTRY, builtin_root, layout_search_path, template_files
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
@@ -142,11 +145,25 @@ def layout_files(layout: str, search_path: tuple[Path, ...]) -> tuple[Path, ...]
     return tuple(f for f in files if f in wanted or not belongs_to_other_layout(f))
 
 
+def theme_inputs(request: BuildRequest) -> list[Path]:
+    """The theme files the job reads (wherever they are: `--theme file.toml`, `extends`), its logo and font files."""
+    try:
+        theme, files = load_theme(request.theme, tuple(layout_search_path(request.project_root)))
+    except TwinprintError:
+        return []  # the build reports it
+    return [*files, *theme.files()]
+
+
 def static_inputs(request: BuildRequest, hashes: FileHashes) -> dict[str, str | None]:
-    """Files the job reads whatever it renders: its content folder and its layout's files."""
+    """Files the job reads whatever it renders: its content folder, its layout's files and its theme.
+
+    Only files inside the project or twinprint's layouts/ and fonts/: a link to elsewhere is never read or recorded.
+    """
     root = request.project_root
-    files = hashes.files_under(Path(request.content_dir)) + list(layout_files(request.layout, tuple(layout_search_path(root))))
-    return {shown_path(f, root): hashes.of(f) for f in files}
+    search_path = tuple(layout_search_path(root))
+    files = hashes.files_under(Path(request.content_dir)) + list(layout_files(request.layout, search_path)) + theme_inputs(request)
+    readable = [f for f in files if is_readable(f, root) or is_readable(f, request.content_dir)]
+    return {shown_path(f, root): hashes.of(f) for f in dict.fromkeys(readable)}
 
 
 def fetched_inputs(fetched: dict[str, str], project_root: Path) -> dict[str, str]:

@@ -16,12 +16,14 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ..content.load import EXHIBIT_FILE, format_field_path
+from ..content.model import LANGUAGE_RE
 from ..errors import ContentError, Problem
 
 MANIFEST_FILE = "twinprint.toml"
 ALL_LANGUAGES = "all"
 NAME_FIELDS = ("slug", "layout", "lang", "profile", "paper", "orientation", "theme")
 DEFAULT_TIMEOUT_S = 600.0
+DEFAULT_MEMORY_LIMIT_MB = 450.0
 HOST_RE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$")
 
 
@@ -56,6 +58,14 @@ class JobGroup(_Strict):
 
     _lists = field_validator("content", "layouts", "languages", "profiles", "papers", "themes", mode="before")(_as_list)
 
+    @field_validator("languages")
+    @classmethod
+    def _language_codes(cls, languages: list[str]) -> list[str]:
+        for code in languages:
+            if code != ALL_LANGUAGES and not LANGUAGE_RE.match(code):
+                raise ValueError(f"expected language codes such as en, it or zh, or 'all'; got {code!r}")
+        return languages
+
     @field_validator("name")
     @classmethod
     def _name_pattern(cls, pattern: str | None, info: Any) -> str | None:
@@ -67,6 +77,8 @@ class JobGroup(_Strict):
 class BuildSettings(_Strict):
     output: str = "build"
     timeout: float = Field(default=DEFAULT_TIMEOUT_S, gt=0)
+    # Resident memory of a job's render process, killed beyond it.
+    memory_limit_mb: float = Field(default=DEFAULT_MEMORY_LIMIT_MB, ge=50)
 
 
 class SandboxSettings(_Strict):

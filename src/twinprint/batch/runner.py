@@ -113,14 +113,14 @@ def _is_up_to_date(state: BuildState, pending: _Pending, hashes: FileHashes, env
     return key == record.key and extras_there and state.output_intact(pending.job.name)
 
 
-def _task(pending: _Pending, timeout_s: float, bundles: dict[Path, ProjectBundle] | None, env: dict[str, str]) -> JobTask:
+def _task(pending: _Pending, plan: Plan, timeout_s: float, bundles: dict[Path, ProjectBundle] | None, env: dict[str, str]) -> JobTask:
     request: BuildRequest = pending.job.request
     if bundles is None:
-        return JobTask(pending.job.name, request, timeout_s)
+        return JobTask(pending.job.name, request, timeout_s, memory_limit_mb=plan.memory_limit_mb)
     folder = Path(request.content_dir).resolve()
     if folder not in bundles:
         bundles[folder] = make_bundle(folder, Path(request.project_root))
-    return JobTask(pending.job.name, request, timeout_s, bundles[folder], env)
+    return JobTask(pending.job.name, request, timeout_s, bundles[folder], env, plan.memory_limit_mb)
 
 
 @contextmanager
@@ -214,7 +214,7 @@ def _build_stale(stale: list[_Pending], plan: Plan, options: BatchOptions, state
     waiting: dict[cf.Future[JobResult], tuple[_Pending, int]] = {}
 
     def submit(pending: _Pending) -> None:
-        waiting[executor.submit(_task(pending, timeout_s, bundles, env))] = (pending, executor.generation)
+        waiting[executor.submit(_task(pending, plan, timeout_s, bundles, env))] = (pending, executor.generation)
 
     finished_cleanly = False
     try:

@@ -9,23 +9,17 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from jinja2.loaders import split_template_path
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
+from ..confine import builtin_root, is_readable, refuse_unless_readable
 from ..errors import LayoutError
 from ..content.i18n import translations_for
 
-PACKAGE_DIR = Path(__file__).resolve().parents[1]
+__all__ = ["builtin_root"]  # re-exported: stages find the built-in layouts and fonts here
 LAYOUT_ENTRY = "layout.html"
-
-
-def builtin_root() -> Path:
-    """Where the built-in layouts/ and fonts/ live: the source checkout, or the wheel's data."""
-    for candidate in (PACKAGE_DIR.parents[1], PACKAGE_DIR / "_data"):
-        if (candidate / "layouts").is_dir() and (candidate / "fonts").is_dir():
-            return candidate
-    raise LayoutError(f"twinprint is installed without its layouts/ and fonts/ folders (looked beside {PACKAGE_DIR})")
 
 
 def layout_search_path(project_root: Path) -> list[Path]:
@@ -61,11 +55,36 @@ def qr_placeholder(url: str, side_mm: float, label: str = "") -> Markup:
 BUILTIN_PREFIX = "builtin"
 
 
+class ConfinedLoader(jinja2.FileSystemLoader):
+    """A FileSystemLoader that reads a template only if its real path is inside the project or the built-in layouts."""
+
+    def __init__(self, folders: list[Path], project_root: Path) -> None:
+        super().__init__([str(p) for p in folders])
+        self.project_root = project_root
+
+    def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, Any]:
+        # The file Jinja would open (the first folder that has it), checked before it is read.
+        for folder in self.searchpath:
+            candidate = Path(folder, *split_template_path(template))
+            if candidate.is_file():
+                refuse_unless_readable(candidate, self.project_root, f"layout template {template!r}")
+                break
+        return super().get_source(environment, template)
+
+
+def project_root_of(search_path: tuple[Path, ...]) -> Path:
+    """The project whose layouts/ leads the search path (the built-in root when there is none)."""
+    builtin_layouts = builtin_root() / "layouts"
+    project_layouts = [folder for folder in search_path if folder.name == "layouts" and folder != builtin_layouts]
+    return project_layouts[0].parent if project_layouts else builtin_layouts
+
+
 def layout_loader(search_path: tuple[Path, ...]) -> jinja2.BaseLoader:
     """Templates by name along the search path; `builtin/<name>` always means the built-in one,
     so a project's layouts/poster/layout.html can extend "builtin/poster/layout.html" and change one block."""
-    builtin = jinja2.FileSystemLoader(str(builtin_root() / "layouts"))
-    return jinja2.ChoiceLoader([jinja2.FileSystemLoader([str(p) for p in search_path]), jinja2.PrefixLoader({BUILTIN_PREFIX: builtin})])
+    project_root = project_root_of(search_path)
+    builtin = ConfinedLoader([builtin_root() / "layouts"], project_root)
+    return jinja2.ChoiceLoader([ConfinedLoader(list(search_path), project_root), jinja2.PrefixLoader({BUILTIN_PREFIX: builtin})])
 
 
 @lru_cache(maxsize=32)
@@ -107,6 +126,9 @@ def render_layout_html(request: LayoutRequest, context: dict[str, Any]) -> str:
         raise LayoutError(f"{error.filename}:{error.lineno}: template syntax error: {error.message}") from None
     try:
         return template.render(**context)
+    except RecursionError as error:
+        raise LayoutError(f"{template_location(error, template)}: layout {request.name!r}: templates include or extend "
+                          "each other without end") from None
     except jinja2.TemplateSyntaxError as error:
         raise LayoutError(f"{error.filename}:{error.lineno}: template syntax error: {error.message}") from None
     except jinja2.UndefinedError as error:
@@ -122,5 +144,6 @@ def template_location(error: BaseException, template: jinja2.Template) -> str:
 
 
 def template_files(search_path: tuple[Path, ...]) -> list[Path]:
-    """Every template and stylesheet a layout could read, for cache keys and watch mode."""
-    return sorted(p for folder in search_path for p in folder.rglob("*") if p.is_file())
+    """Every template and stylesheet a layout could read, for cache keys and watch mode (never a link out of the project)."""
+    project_root = project_root_of(search_path)
+    return sorted(p for folder in search_path for p in folder.rglob("*") if p.is_file() and is_readable(p, project_root))

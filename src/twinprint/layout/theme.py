@@ -16,7 +16,9 @@ from typing import Any, Literal
 from markupsafe import Markup
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from ..confine import is_readable
 from ..errors import LayoutError
+from .templates import project_root_of
 
 THEMES_FOLDER = "themes"
 DEFAULT_THEME = "default"
@@ -107,15 +109,22 @@ def find_theme_file(name_or_path: str, search_path: tuple[Path, ...]) -> Path:
     """A theme by name (`themes/<name>.toml` on the search path, project first) or by path."""
     candidate = Path(name_or_path)
     if candidate.suffix == ".toml":
-        if candidate.is_file():
-            return candidate.resolve()
-        raise LayoutError(f"theme file not found: {name_or_path}")
+        if not candidate.is_file():
+            raise LayoutError(f"theme file not found: {name_or_path}")
+        return _confined_theme(name_or_path, candidate, search_path)
     for folder in search_path:
         file = folder / THEMES_FOLDER / f"{name_or_path}.toml"
         if file.is_file():
-            return file.resolve()
+            return _confined_theme(name_or_path, file, search_path)
     known = sorted({p.stem for folder in search_path for p in (folder / THEMES_FOLDER).glob("*.toml")})
     raise LayoutError(f"unknown theme {name_or_path!r}: expected one of {', '.join(known) or 'none'} or a .toml file")
+
+
+def _confined_theme(asked: str, file: Path, search_path: tuple[Path, ...]) -> Path:
+    if not is_readable(file, project_root_of(search_path)):
+        raise LayoutError(f"theme {asked!r}: refused: outside the project ({file} leads to {file.resolve()}; themes, like content, "
+                          "are read only from the project or twinprint's own layouts/)")
+    return file.resolve()
 
 
 def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
@@ -148,7 +157,15 @@ def _existing_file(theme_file: Path, field: str, relative: str) -> str:
     path = (theme_file.parent / relative).resolve()
     if not path.is_file():
         raise LayoutError(f"{theme_file}: {field}: file not found: {relative}")
+    if not is_readable(path, _project_of(theme_file)):
+        raise LayoutError(f"{theme_file}: {field}: refused {relative!r}: outside the project")
     return str(path)
+
+
+def _project_of(theme_file: Path) -> Path:
+    """The project a theme file belongs to: the folder above its layouts/ (or the file's own folder)."""
+    folder = theme_file.parent
+    return folder.parents[1] if folder.name == THEMES_FOLDER and folder.parent.name == "layouts" else folder
 
 
 def _theme_table(file: Path, search_path: tuple[Path, ...], seen: tuple[Path, ...] = ()) -> tuple[dict[str, Any], list[Path]]:
@@ -160,8 +177,8 @@ def _theme_table(file: Path, search_path: tuple[Path, ...], seen: tuple[Path, ..
     table.setdefault("name", file.stem)
     if parent_name is None:
         return table, [file]
-    if not isinstance(parent_name, str):
-        raise LayoutError(f"{file}: extends: expected a theme name, got {parent_name!r}")
+    if not isinstance(parent_name, str) or not NAME_RE.match(parent_name):
+        raise LayoutError(f"{file}: extends: expected the name of a theme in themes/ such as 'default', got {parent_name!r}")
     parent_file = find_theme_file(parent_name, search_path) if parent_name != file.stem else _builtin_of(file, parent_name, search_path)
     parent, files = _theme_table(parent_file, search_path, seen + (file,))
     return _merge(parent, table), files + [file]

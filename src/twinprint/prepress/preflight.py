@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import json
 import math
+import re
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -405,7 +406,8 @@ def preflight_pdf(pdf_bytes: bytes, name: str, context: PreflightContext = Prefl
     try:
         pdf = pikepdf.open(io.BytesIO(pdf_bytes))
     except pikepdf.PdfError as error:
-        raise BuildError(f"{name}: not a readable PDF: {error}") from None
+        # pikepdf names the source by its repr (`<_io.BytesIO object at 0x…>`): name the file instead.
+        raise BuildError(f"{name}: not a readable PDF: {re.sub(r'(stream )?<_io.BytesIO object at 0x[0-9a-f]+>:? ?', '', str(error))}") from None
     with pdf:
         profile = context.profile or detect_profile(pdf)
         report = PreflightReport(name, profile, len(pdf.pages))
