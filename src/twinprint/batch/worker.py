@@ -152,6 +152,7 @@ def run_job(task: JobTask, prepare: bool = True) -> JobResult:
             result = run_contained(partial(_job_in_child, task, scratch, result), limits, task.name)
     except LimitExceeded as error:
         result.error = error.message
+        result.traceback = traceback.format_exc()
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     result.seconds = time.perf_counter() - started
