@@ -15,6 +15,7 @@ import pikepdf
 import pypdfium2
 
 from .marks import Box, mm
+from .preflight import Finding
 
 BLEED_DPI = 72
 INSIDE_MM = 0.5  # the strip just inside the trim
@@ -86,10 +87,8 @@ def bare_bleed(page: pypdfium2.PdfPage, page_obj: pikepdf.Object, page_index: in
     return found
 
 
-def check_bleed(document: pypdfium2.PdfDocument, pdf: pikepdf.Pdf, profile: str) -> list:
+def check_bleed(document: pypdfium2.PdfDocument, pdf: pikepdf.Pdf, profile: str) -> list[Finding]:
     """Preflight: artwork at the trim must run on to the bleed edge (print profile only)."""
-    from .preflight import Finding  # preflight imports this module to register the check
-
     if profile != "print":
         return []
     findings = []

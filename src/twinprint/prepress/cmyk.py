@@ -100,7 +100,8 @@ def _one_ink_tints() -> tuple[tuple[CMYK, tuple[float, float, float]], ...]:
     strip.putdata([tuple(round(v * 255) for v in tint) for tint in tints])
     printed = ImageCms.applyTransform(strip, _cmyk_to_srgb())
     assert printed is not None
-    return tuple((tint, lab(*(c / 255 for c in rgb))) for tint, rgb in zip(tints, printed.getdata()))  # type: ignore[misc]
+    rgb = printed.tobytes()
+    return tuple((tint, lab(*(c / 255 for c in rgb[3 * at:3 * at + 3]))) for at, tint in enumerate(tints))  # type: ignore[misc]
 
 
 @lru_cache(maxsize=4096)

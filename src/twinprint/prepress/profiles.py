@@ -28,6 +28,8 @@ PROFILE_STYLESHEET_FOLDER = "profiles"
 OUTPUT_CONDITION_ID = "FOGRA39"
 OUTPUT_CONDITION = "ISO Coated v2 300% (basICColor): offset, coated paper, ISO 12647-2:2004/Amd 1 (FOGRA39)"
 ICC_REGISTRY = "http://www.color.org"
+# The total ink (area coverage) FOGRA39 allows, in % (preflight's limit for the print profile).
+MAX_TOTAL_INK_PERCENT = 300
 SOURCE_SUFFIXES = (".yaml", ".yml", ".md")
 SRGB_ICC_FILE = "sRGB2014.icc"
 SRGB_PROFILE_NAME = "--srgb"
