@@ -162,20 +162,20 @@ def test_small_text_in_four_inks_is_reported_with_page_and_content_field(booklet
     assert dict(finding.details)["plates"] == "C+M+Y+K"
 
 
-def print_pdf(html_body: str, folder: Path) -> bytes:
-    """A small real render through the print profile: WeasyPrint, then the CMYK pass, boxes and marks."""
+def print_pdf(html_body: str, folder: Path, spot_inks: dict | None = None) -> bytes:
+    """A small real render through the print profile: WeasyPrint, then the CMYK pass, spot inks, boxes and marks."""
     css = "@page { size: A6; margin: 10mm }\n" + profile_stylesheet(PROFILES["print"], (PROJECT / "layouts",), 3.0)
     html = apply_profile_css(f"<html><head></head><body>{html_body}</body></html>", css)
     rendered = render_pdf(html, folder.as_uri() + "/", SandboxFetcher(allowed_roots=(folder, PROJECT))).pdf
-    return finish_pdf(rendered, PROFILES["print"])[0]
+    return finish_pdf(rendered, PROFILES["print"], spot_inks=spot_inks)[0]
 
 
-def separations_inked(pdf_bytes: bytes, folder: Path) -> dict[str, bool]:
+def separations_inked(pdf_bytes: bytes, folder: Path, plates: tuple[str, ...] = ("Cyan", "Magenta", "Yellow", "Black")) -> dict[str, bool]:
     """Which plates ghostscript's tiffsep inks on page 1 (any pixel darker than 2 %)."""
     (folder / "in.pdf").write_bytes(pdf_bytes)
     subprocess.run(["gs", "-q", "-dNOPAUSE", "-dBATCH", "-dSAFER", "-sDEVICE=tiffsep", "-r150", "-dUseBleedBox",
                     f"-sOutputFile={folder / 'p%d.tif'}", str(folder / "in.pdf")], check=True)
-    return {plate: Image.open(folder / f"p1({plate}).tif").getextrema()[0] < 250 for plate in ("Cyan", "Magenta", "Yellow", "Black")}
+    return {plate: Image.open(folder / f"p1({plate}).tif").getextrema()[0] < 250 for plate in plates}
 
 
 def test_secondary_grey_and_body_text_print_on_black_alone_in_ghostscript_separations(tmp_path):

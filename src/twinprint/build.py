@@ -267,7 +267,8 @@ def build_document(request: BuildRequest, exhibit: Exhibit | None = None) -> Bui
     exhibit = exhibit or load_exhibit(request.content_dir)
     check_request(exhibit, request)
     rendered, localised = render_fitted(exhibit, request)
-    rendered.pdf, _ = finish_pdf(rendered.pdf, get_profile(request.profile), request.bleed_mm)
+    spot_inks = request_design(request).theme.spot_inks
+    rendered.pdf, _ = finish_pdf(rendered.pdf, get_profile(request.profile), request.bleed_mm, spot_inks)
     output = request_output(request, exhibit.slug)
     try:
         write_atomically(output, rendered.pdf)
