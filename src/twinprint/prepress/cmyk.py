@@ -24,6 +24,7 @@ import pikepdf
 from PIL import Image, ImageCms
 
 from ..layout.templates import builtin_root
+from .functions import resampled
 from .pdfcolour import function_outputs, shadings_in, space_components
 from .textruns import StreamKey, smallest_text_by_colour, stream_key
 
@@ -226,17 +227,22 @@ def _convert_sampled(function: pikepdf.Stream) -> None:
     function.Decode = pikepdf.Array([0, 1] * 4)
 
 
-def _convert_shading(shading: pikepdf.Object, resources: pikepdf.Object | None) -> bool:
+def _convert_shading(pdf: pikepdf.Pdf, shading: pikepdf.Object, resources: pikepdf.Object | None) -> bool:
     """Make one shading CMYK if it is RGB, or if (as WeasyPrint writes for PDF/X-4) its space is CMYK
     but its functions return RGB. Returns whether it changed."""
     space = shading.get("/ColorSpace")
     function = shading.get("/Function")
-    if function is None or not _convertible(function):
+    rgb_values = function is not None and function_outputs(function) == 3
+    if not (rgb_values and (_is_rgb(space) or space_components(space, resources) == 4)):
         return False
-    rgb_values = function_outputs(function) == 3
-    if not ((_is_rgb(space) and rgb_values) or (space_components(space, resources) == 4 and rgb_values)):
+    if _convertible(function):
+        _convert_function(function)
+    elif int(shading.get("/ShadingType", 0)) in (2, 3):
+        # A calculator function or an array of functions: sampled, through the same transform.
+        domain = tuple(float(v) for v in shading.get("/Domain", [0, 1]))
+        shading.Function = resampled(pdf, function, domain, lambda rgb: list(rgb_to_cmyk(*(round(c, 4) for c in rgb))))
+    else:
         return False
-    _convert_function(function)
     shading.ColorSpace = pikepdf.Name("/DeviceCMYK")
     background = shading.get("/Background")
     if background is not None and len(background) == 3:
@@ -266,11 +272,11 @@ def _convert_shadings(pdf: pikepdf.Pdf, count: ConversionCount) -> None:
     for resources in resource_dicts:
         for _, shading, owner in shadings_in(resources):
             key = id(shading) if not shading.is_indirect else shading.objgen[0]
-            if key not in done and _convert_shading(shading, owner):
+            if key not in done and _convert_shading(pdf, shading, owner):
                 count.shadings += 1
             done.add(key)
     for obj in _objects(pdf):
-        if "/ShadingType" in obj and obj.objgen[0] not in done and _convert_shading(obj, None):
+        if "/ShadingType" in obj and obj.objgen[0] not in done and _convert_shading(pdf, obj, None):
             count.shadings += 1
 
 
