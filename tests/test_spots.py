@@ -65,3 +65,21 @@ def test_without_spot_inks_the_cmyk_stays_process(tmp_path):
     data = print_pdf("<div style='height:15mm;background:device-cmyk(0 0.9 0.7 0.3)'></div>", tmp_path)
     assert separations_inked(data, tmp_path) == {"Cyan": False, "Magenta": True, "Yellow": True, "Black": True}
     assert finish_pdf(data, PROFILES["screen"])[0] == data
+
+
+def test_small_text_in_a_cmyk_colour_the_theme_chose_only_warns(tmp_path):
+    """The designer's own inks are left as chosen: preflight says so, but does not fail the file."""
+    data = print_pdf("<p style='color:device-cmyk(0 0.9 0.7 0.3);font-size:8pt'>Chosen inks, small</p>"
+                     "<p style='color:device-cmyk(0.5 0.9 0.7 0.3);font-size:8pt'>Other inks, small</p>", tmp_path)
+    report = preflight_pdf(data, "chosen.pdf", PreflightContext(profile="print", chosen_cmyk=(CMYK,)))
+    severities = sorted(f.severity for f in report.findings if f.check == "small text")
+    assert severities == ["error", "warning"]
+    (warning,) = [f for f in report.findings if f.check == "small text" and f.severity == "warning"]
+    assert "theme chose" in warning.message and "'Chosen inks, small'" in warning.message
+
+
+def test_theme_lists_the_cmyk_colours_it_chose(tmp_path):
+    file = theme_file(tmp_path, '{ cmyk = [0, 0.9, 0.7, 0.3] }')
+    theme, _ = load_theme(str(file), (tmp_path / "layouts", PROJECT / "layouts"))
+    assert theme.cmyk_colours() == (CMYK,)
+    assert theme.spot_inks == {}

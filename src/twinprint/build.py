@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from functools import partial
 from typing import Any
@@ -296,6 +296,7 @@ def preflight_built(request: BuildRequest, rendered: RenderedPdf, localised: Loc
     # A side the user asked for (--set qr_mm=) lowers the paper rule's minimum to it.
     min_qr_mm = float(asked) if asked and asked.replace(".", "", 1).isdigit() else None
     context = build_context(request.profile, multiple, rendered.qr_codes, localised.data, min_qr_mm)
+    context = replace(context, chosen_cmyk=request_design(request).theme.cmyk_colours())
     report = preflight_pdf(rendered.pdf, str(output), context)
     if report.errors:
         raise PreflightFailed(report)

@@ -24,6 +24,7 @@ NAME_RE = re.compile(r"^[a-z][a-z0-9-]*$")
 # Colours are written into CSS: allow colour syntax only (hex, functions, names), nothing that ends a rule.
 COLOUR_RE = re.compile(r"^(#[0-9a-fA-F]{3,8}|(rgba?|hsla?|device-cmyk|lab|lch|oklab|oklch)\([0-9.,%\s/a-z-]*\)|[a-z]+)$")
 FAMILY_RE = re.compile(r"^[A-Za-z0-9 _.-]+$")
+DEVICE_CMYK_RE = re.compile(r"^device-cmyk\(\s*([0-9.]+(?:[\s,]+[0-9.]+){3})\s*\)$")
 # A spot ink's name becomes a PDF name (the separation's plate): printable words, no delimiters.
 SPOT_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.+-]{0,62}$")
 REQUIRED_COLOURS = ("ink", "muted", "accent", "accent-2", "paper", "tint", "on-accent", "on-accent-muted", "highlight", "rule")
@@ -91,6 +92,11 @@ class Theme(_ThemePart):
         families = [f'  --tp-cjk-serif: "{f.cjk_serif}";', f'  --tp-cjk-sans: "{f.cjk_sans}";']
         blocks = faces + [":root {", *colours, *latin, *families, "}", "html:lang(zh) {", *cjk, "}"]
         return Markup("\n".join(blocks) + "\n")
+
+    def cmyk_colours(self) -> tuple[tuple[float, ...], ...]:
+        """The colours given as inks (`device-cmyk(c m y k)`), as CMYK values 0..1."""
+        found = (DEVICE_CMYK_RE.match(value.strip()) for value in self.colours.values())
+        return tuple(tuple(float(v) for v in match.group(1).replace(",", " ").split()) for match in found if match)
 
     def template_values(self) -> dict[str, Any]:
         """What layouts see as `theme`: its CSS, colours, and the logo's URL if it has one."""

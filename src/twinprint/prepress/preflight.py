@@ -76,6 +76,7 @@ class PreflightContext:
     min_qr_mm: float | None = None  # None: the paper rule for each page's size
     expected_qr: tuple[ExpectedQr, ...] | None = None  # None: decode every page, expect nothing
     content_texts: tuple[tuple[str, str], ...] = ()  # (field, text) of the content, to name tofu sources
+    chosen_cmyk: tuple[tuple[float, ...], ...] = ()  # CMYK colours the theme chose: small text in them only warns
 
 
 @dataclass
@@ -430,7 +431,7 @@ def preflight_pdf(pdf_bytes: bytes, name: str, context: PreflightContext = Prefl
                 "renderers": lambda: renderers.check_renderers(pdf_bytes, len(pdf.pages)),
                 "bleed": lambda: bleed.check_bleed(document, pdf, profile),
                 "inks": lambda: inks.check_total_ink(ink_pages, profile),
-                "small text": lambda: smalltext.check_small_text(pdf, profile, context.content_texts),
+                "small text": lambda: smalltext.check_small_text(pdf, profile, context.content_texts, context.chosen_cmyk),
             }
             for check, run in checks.items():
                 report.findings += run()

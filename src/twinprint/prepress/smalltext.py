@@ -20,6 +20,7 @@ from .textruns import FillState, StreamKey, text_runs
 
 PLATE_MIN = 0.005  # an ink under 0.5 % makes no dot
 PROCESS_PLATES = ("C", "M", "Y", "K")
+CHOSEN_TOLERANCE = 0.0005
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,12 @@ class SmallTextRun:
     size_pt: float
     plates: tuple[str, ...]
     text: str
+    values: tuple[float, ...] = ()  # the fill colour's values, as the PDF gives them
+
+    def chosen(self, chosen_cmyk: tuple[tuple[float, ...], ...]) -> bool:
+        """Whether the colour is one the designer gave as inks (those are left as chosen)."""
+        return any(len(c) == len(self.values) and all(abs(a - b) <= CHOSEN_TOLERANCE for a, b in zip(c, self.values))
+                   for c in chosen_cmyk)
 
 
 def _resolved(space: pikepdf.Object, resources: pikepdf.Object) -> pikepdf.Object:
@@ -65,7 +72,7 @@ def small_text_on_plates(pdf: pikepdf.Pdf) -> list[SmallTextRun]:
             continue
         plates = fill_plates(run.fill, run.resources)
         if plates is not None and len(plates) > 1:
-            found.append(SmallTextRun(run.page_index + 1, round(run.size_pt, 1), plates, run.text(maps)))
+            found.append(SmallTextRun(run.page_index + 1, round(run.size_pt, 1), plates, run.text(maps), run.fill.values))
     return found
 
 
@@ -79,23 +86,29 @@ def fields_showing(texts: list[str], content_texts: tuple[tuple[str, str], ...])
     return [name for name, value in content_texts if any(piece in _normal(value) for piece in wanted)]
 
 
-def check_small_text(pdf: pikepdf.Pdf, profile: str, content_texts: tuple[tuple[str, str], ...] = ()) -> list[Finding]:
-    """Preflight (print): no text under 12 pt on more than one plate."""
+def check_small_text(pdf: pikepdf.Pdf, profile: str, content_texts: tuple[tuple[str, str], ...] = (),
+                     chosen_cmyk: tuple[tuple[float, ...], ...] = ()) -> list[Finding]:
+    """Preflight (print): no text under 12 pt on more than one plate.
+
+    An error, except in a CMYK colour the theme chose (`chosen_cmyk`): that is the designer's call, so a warning.
+    """
     if profile != "print":
         return []
-    by_page: dict[int, list[SmallTextRun]] = {}
+    grouped: dict[tuple[int, bool], list[SmallTextRun]] = {}
     for run in small_text_on_plates(pdf):
-        by_page.setdefault(run.page, []).append(run)
-    findings = []
-    for page, runs in by_page.items():
-        first = runs[0]
-        fields = fields_showing([r.text for r in runs], content_texts)
-        sample = _normal(first.text)[:40]
-        where = f"; fields: {', '.join(fields[:4])}{' …' if len(fields) > 4 else ''}" if fields else ""
-        findings.append(Finding(
-            "error", "small text",
-            f"{len(runs)} text run{'s' * (len(runs) != 1)} under {SMALL_TEXT_PT:g} pt on more than one plate, e.g. "
-            f"{sample!r} at {first.size_pt:g} pt on {'+'.join(first.plates)}{where}",
-            (page,), tuple((f"field {name}", "text under 12 pt on several plates") for name in fields)
-            + (("plates", "+".join(first.plates)), ("size_pt", f"{first.size_pt:g}"))))
-    return findings
+        grouped.setdefault((run.page, run.chosen(chosen_cmyk)), []).append(run)
+    return [_small_text_finding(page, chosen, runs, content_texts) for (page, chosen), runs in grouped.items()]
+
+
+def _small_text_finding(page: int, chosen: bool, runs: list[SmallTextRun], content_texts: tuple[tuple[str, str], ...]) -> Finding:
+    first = runs[0]
+    fields = fields_showing([r.text for r in runs], content_texts)
+    sample = _normal(first.text)[:40]
+    where = f"; fields: {', '.join(fields[:4])}{' …' if len(fields) > 4 else ''}" if fields else ""
+    why = " (a CMYK colour the theme chose: it needs tight register)" if chosen else ""
+    return Finding(
+        "warning" if chosen else "error", "small text",
+        f"{len(runs)} text run{'s' * (len(runs) != 1)} under {SMALL_TEXT_PT:g} pt on more than one plate, e.g. "
+        f"{sample!r} at {first.size_pt:g} pt on {'+'.join(first.plates)}{where}{why}",
+        (page,), tuple((f"field {name}", "text under 12 pt on several plates") for name in fields)
+        + (("plates", "+".join(first.plates)), ("size_pt", f"{first.size_pt:g}")))
