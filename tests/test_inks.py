@@ -199,3 +199,25 @@ def test_small_coloured_text_takes_the_one_ink_closest_to_it_and_large_text_keep
     assert text_rgb_to_cmyk(0.95, 0.85, 0.69, 8.0)[2] > 0  # a warm highlight: yellow alone
     assert rgb_to_cmyk(0x5D / 255, 0x57 / 255, 0x53 / 255)[:3] != (0.0, 0.0, 0.0)  # as an area, warm grey keeps its inks…
     assert text_rgb_to_cmyk(0x5D / 255, 0x57 / 255, 0x53 / 255, 14.0)[:3] == (0.0, 0.0, 0.0)  # …as type it is black ink
+
+
+@pytest.mark.slow
+def test_poster_masthead_and_footer_run_on_to_the_bleed_edge_in_poppler_pixels(build_once, tmp_path):
+    """Rasterised by poppler (preflight's own bleed check uses PDFium): the strip 1 mm beyond the trim matches
+    the strip 1 mm inside it, across the top (masthead) and the bottom (footer)."""
+    result = build_once("nanjing-florence", layout="poster", profile="print")
+    assert not checks(result.preflight, "bleed")
+    dpi = 36
+    subprocess.run(["pdftoppm", "-r", str(dpi), "-png", "-singlefile", str(result.output), str(tmp_path / "poster")], check=True)
+    image = Image.open(tmp_path / "poster.png").convert("L")
+    with pikepdf.open(result.output) as pdf:
+        media, trim = Box.of(pdf.pages[0].MediaBox), Box.of(pdf.pages[0].TrimBox)
+    scale = dpi / 72
+
+    def row(y_pt: float) -> list[int]:
+        y = round((media.top - y_pt) * scale)
+        return [image.getpixel((round((x - media.left) * scale), y)) for x in range(round(trim.left) + 5, round(trim.right) - 5, 10)]
+
+    for inside, beyond in ((trim.top - mm(1), trim.top + mm(1)), (trim.bottom + mm(1), trim.bottom - mm(1))):
+        assert max(row(inside)) < 250  # the band is there at the trim…
+        assert all(abs(a - b) <= 8 for a, b in zip(row(inside), row(beyond)))  # …and continues into the bleed
