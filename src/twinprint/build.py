@@ -11,7 +11,7 @@ import datetime as dt
 import babel
 import os
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from functools import partial
 from typing import Any
@@ -299,7 +299,8 @@ def build_document(request: BuildRequest, exhibit: Exhibit | None = None) -> Bui
     exhibit = exhibit or load_exhibit(request.content_dir)
     check_request(exhibit, request)
     rendered, localised = render_fitted(exhibit, request)
-    rendered.pdf, _ = finish_pdf(rendered.pdf, get_profile(request.profile), request.bleed_mm)
+    spot_inks = request_design(request).theme.spot_inks
+    rendered.pdf, _ = finish_pdf(rendered.pdf, get_profile(request.profile), request.bleed_mm, spot_inks)
     output = request_output(request, exhibit.slug)
     try:
         write_atomically(output, rendered.pdf)
@@ -327,6 +328,7 @@ def preflight_built(request: BuildRequest, rendered: RenderedPdf, localised: Loc
     # A side the user asked for (--set qr_mm=) lowers the paper rule's minimum to it.
     min_qr_mm = float(asked) if asked and asked.replace(".", "", 1).isdigit() else None
     context = build_context(request.profile, multiple, rendered.qr_codes, localised.data, min_qr_mm)
+    context = replace(context, chosen_cmyk=request_design(request).theme.cmyk_colours())
     report = preflight_pdf(rendered.pdf, str(output), context)
     if report.errors:
         raise PreflightFailed(report)

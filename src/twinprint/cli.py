@@ -25,6 +25,7 @@ from .personalise import personalise, read_recipients
 from .watch import Rebuild, watch, watched_folders
 from .prepress.impose import ImposeOptions, impose, imposed_path, parse_creep_mm, parse_grid
 from .prepress.preflight import PreflightContext, preflight_file, report_table
+from .prepress.inks import ink_table
 from .prepress.preview import THUMBNAIL_LONG_SIDE_PX, render_previews
 from .prepress.profiles import DEFAULT_BLEED_MM, DEFAULT_PROFILE, MAX_BLEED_MM, PROFILES
 
@@ -276,6 +277,8 @@ def preflight_command(ctx: click.Context, pdf_file: Path, profile: str | None, l
         click.echo(report.to_json())
     else:
         console.print(report_table(report))
+        if report.inks:
+            console.print(ink_table(report))
         console.print(report.summary(), markup=False)
     if report.errors:
         raise AlreadyReported(f"{pdf_file}: {len(report.errors)} preflight error{'s' * (len(report.errors) != 1)}")

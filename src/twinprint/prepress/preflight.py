@@ -77,6 +77,7 @@ class PreflightContext:
     min_qr_mm: float | None = None  # None: the paper rule for each page's size
     expected_qr: tuple[ExpectedQr, ...] | None = None  # None: decode every page, expect nothing
     content_texts: tuple[tuple[str, str], ...] = ()  # (field, text) of the content, to name tofu sources
+    chosen_cmyk: tuple[tuple[float, ...], ...] = ()  # CMYK colours the theme chose: small text in them only warns
 
 
 @dataclass
@@ -87,6 +88,7 @@ class PreflightReport:
     findings: list[Finding] = field(default_factory=list)
     checks: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    inks: list[dict[str, Any]] = field(default_factory=list)  # per page, print profile: inks.py
 
     @property
     def errors(self) -> list[Finding]:
@@ -413,6 +415,10 @@ def preflight_pdf(pdf_bytes: bytes, name: str, context: PreflightContext = Prefl
         report = PreflightReport(name, profile, len(pdf.pages))
         scans = scan_pages(pdf)
         document = pypdfium2.PdfDocument(pdf_bytes)
+        # Imported here: these modules build on this one's Finding and report.
+        from . import bleed, inks, renderers, shadings, smalltext
+        ink_pages = inks.ink_report(pdf_bytes, pdf, profile)
+        report.inks = inks.ink_rows(ink_pages or [])
         try:
             checks = {
                 "boxes": lambda: check_boxes(pdf, profile),
@@ -423,6 +429,11 @@ def preflight_pdf(pdf_bytes: bytes, name: str, context: PreflightContext = Prefl
                 "trim": lambda: check_trim(document, pdf, profile),
                 "qr": lambda: check_qr_codes(document, pdf, context),
                 "pages": lambda: check_page_count(len(pdf.pages), context.page_multiple),
+                "shadings": lambda: shadings.check_shadings(pdf),
+                "renderers": lambda: renderers.check_renderers(pdf_bytes, len(pdf.pages)),
+                "bleed": lambda: bleed.check_bleed(document, pdf, profile),
+                "inks": lambda: inks.check_total_ink(ink_pages, profile),
+                "small text": lambda: smalltext.check_small_text(pdf, profile, context.content_texts, context.chosen_cmyk),
             }
             for check, run in checks.items():
                 report.findings += run()

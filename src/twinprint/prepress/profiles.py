@@ -18,6 +18,7 @@ import weasyprint
 
 from .cmyk import ConversionCount, convert_pdf_to_cmyk, icc_profile_path
 from ..errors import UsageError
+from .spots import apply_spot_inks
 from .marks import Box, MarkSheet, draw_marks_pdf, mark_offset_pt, marks_margin_pt, mm, overlay_forms, stamp
 
 DEFAULT_PROFILE = "screen"
@@ -28,6 +29,8 @@ PROFILE_STYLESHEET_FOLDER = "profiles"
 OUTPUT_CONDITION_ID = "FOGRA39"
 OUTPUT_CONDITION = "ISO Coated v2 300% (basICColor): offset, coated paper, ISO 12647-2:2004/Amd 1 (FOGRA39)"
 ICC_REGISTRY = "http://www.color.org"
+# The total ink (area coverage) FOGRA39 allows, in % (preflight's limit for the print profile).
+MAX_TOTAL_INK_PERCENT = 300
 SOURCE_SUFFIXES = (".yaml", ".yml", ".md")
 SRGB_ICC_FILE = "sRGB2014.icc"
 SRGB_PROFILE_NAME = "--srgb"
@@ -157,6 +160,7 @@ class FinishReport:
 
     converted: ConversionCount | None = None
     marks: bool = False
+    spot_streams: int = 0  # content streams with spot-ink colours
 
 
 def _set_output_condition(pdf: pikepdf.Pdf) -> None:
@@ -204,14 +208,19 @@ def _add_marks(pdf: pikepdf.Pdf, bleed_mm: float) -> bool:
     return bool(forms)
 
 
-def finish_pdf(pdf_bytes: bytes, profile: Profile, bleed_mm: float = DEFAULT_BLEED_MM) -> tuple[bytes, FinishReport]:
-    """The profile's pass over the written PDF; profiles without one return the bytes unchanged."""
+def finish_pdf(pdf_bytes: bytes, profile: Profile, bleed_mm: float = DEFAULT_BLEED_MM,
+               spot_inks: dict[str, tuple[float, float, float, float]] | None = None) -> tuple[bytes, FinishReport]:
+    """The profile's pass over the written PDF; profiles without one return the bytes unchanged.
+
+    `spot_inks` (the theme's: ink name -> CMYK) are written as Separation colours in the print profile.
+    """
     report = FinishReport()
     if not (profile.cmyk or profile.attach_sources):
         return pdf_bytes, report
     with pikepdf.open(io.BytesIO(pdf_bytes)) as pdf:
         if profile.cmyk:
             report.converted = convert_pdf_to_cmyk(pdf)
+            report.spot_streams = apply_spot_inks(pdf, spot_inks or {})
             _set_output_condition(pdf)
             report.marks = _add_marks(pdf, bleed_mm)
         if profile.attach_sources:
