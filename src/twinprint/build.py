@@ -173,6 +173,7 @@ def template_context(exhibit: Exhibit, localised: LocalisedExhibit, request: Bui
         "fonts_url": (builtin_root() / "fonts").as_uri() + "/",
         "content_url": Path(request.content_dir).resolve().as_uri() + "/",
         "layout": request.layout,
+        "qr_error_correction": request.qr_error_correction,
         "second": bilingual_values(exhibit, second_language(exhibit, variables, localised.language), localised.language),
     }
 

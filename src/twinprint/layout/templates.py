@@ -15,6 +15,7 @@ from markupsafe import Markup
 
 from ..errors import LayoutError
 from ..content.i18n import translations_for
+from .qr import FittedQr, fit_qr
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 LAYOUT_ENTRY = "layout.html"
@@ -51,11 +52,28 @@ def markdown_to_html(text: str | None) -> Markup:
     return Markup(_MARKDOWN.render(text or ""))
 
 
-def qr_placeholder(url: str, side_mm: float, label: str = "") -> Markup:
-    """An empty box that the PDF stage fills with the vector QR code of `url`."""
-    return Markup('<span class="qr" data-qr="{url}" style="width:{side}mm;height:{side}mm" role="img" aria-label="{label}"></span>').format(
-        url=url, side=f"{side_mm:.2f}", label=label or f"QR code: {url}"
+def _fitted_qr(context: Any, url: str, side_mm: float) -> FittedQr:
+    return fit_qr(url, float(side_mm), context.get("qr_error_correction") or "M")
+
+
+@jinja2.pass_context
+def qr_placeholder(context: Any, url: str, side_mm: float, label: str = "") -> Markup:
+    """An empty box that the PDF stage fills with the vector QR code of `url`.
+
+    The box is the side the code needs for modules of TARGET_MODULE_MM (at least
+    `side_mm`), and names the error-correction level the code is drawn at.
+    """
+    fitted = _fitted_qr(context, url, side_mm)
+    return Markup('<span class="qr" data-qr="{url}" data-qr-ec="{level}" style="width:{side}mm;height:{side}mm" '
+                  'role="img" aria-label="{label}"></span>').format(
+        url=url, level=fitted.error_correction, side=f"{fitted.side_mm:.2f}", label=label or f"QR code: {url}"
     )
+
+
+@jinja2.pass_context
+def qr_side_mm(context: Any, url: str, side_mm: float) -> float:
+    """The printed side `qr(url, side_mm)` will take, for the block around it."""
+    return _fitted_qr(context, url, side_mm).side_mm
 
 
 BUILTIN_PREFIX = "builtin"
@@ -82,6 +100,7 @@ def _environment(search_path: tuple[Path, ...], language: str) -> jinja2.Environ
     env.install_gettext_translations(translations_for(language), newstyle=True)  # type: ignore[attr-defined]
     env.filters["markdown"] = markdown_to_html
     env.globals["qr"] = qr_placeholder
+    env.globals["qr_side"] = qr_side_mm
     return env
 
 
