@@ -114,7 +114,7 @@ def profile_options(command: Any) -> Any:
     command = click.option("--bleed", type=click.FloatRange(0, MAX_BLEED_MM), default=DEFAULT_BLEED_MM, show_default=True,
                            metavar="MM", help="Bleed around each page in the print profile, in mm.")(command)
     return click.option("--profile", type=click.Choice(list(PROFILES)), default=DEFAULT_PROFILE, show_default=True,
-                        help="screen (small, for e-mail), print (PDF/X-4, CMYK, bleed, marks), archive (PDF/A-3b + sources), "
+                        help="screen (small, for e-mail), print (PDF/X-4, CMYK, bleed, marks), archive (PDF/A-3a + PDF/UA-1 + sources), "
                              "accessible (tagged PDF/UA-1).")(command)
 
 

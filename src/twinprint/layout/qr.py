@@ -270,12 +270,14 @@ class FittedQr:
 
 
 @lru_cache(maxsize=4096)
-def fit_qr(data: str, side_mm: float, error_correction: str = "M", module_mm: float = TARGET_MODULE_MM) -> FittedQr:
+def fit_qr(data: str, side_mm: float, error_correction: str = "M", module_mm: float = TARGET_MODULE_MM,
+           grow: bool = True) -> FittedQr:
     """The code for `data` with modules of at least `module_mm` (quiet zone included in the side).
 
     Dense codes first drop error correction (towards L, the level asked for being the most
     kept), because fewer modules read better than more redundancy in small ones; when even
-    the fewest modules are too small at `side_mm`, the side grows.
+    the fewest modules are too small at `side_mm`, the side grows (unless `grow` is False:
+    a side the user fixed, which preflight then holds to GS1's floor).
     """
     if error_correction not in ERROR_CORRECTION:
         make_qr(data, error_correction)  # raises the one-line error
@@ -285,7 +287,8 @@ def fit_qr(data: str, side_mm: float, error_correction: str = "M", module_mm: fl
         if side_mm / code.side_modules >= module_mm:
             return FittedQr(code, level, side_mm)
     code, level = min(codes, key=lambda item: item[0].modules)  # min() keeps the first: the higher level on a tie
-    return FittedQr(code, level, max(side_mm, math.ceil(code.side_modules * module_mm * 100) / 100))
+    needed_mm = math.ceil(code.side_modules * module_mm * 100) / 100
+    return FittedQr(code, level, max(side_mm, needed_mm) if grow else side_mm)
 
 
 def qr_svg(data: str, error_correction: str = "M", colour: str = "#000") -> str:

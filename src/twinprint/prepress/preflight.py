@@ -365,7 +365,8 @@ def _decode_page(document: pypdfium2.PdfDocument, index: int) -> list[tuple[str,
 def _modules(code: Any) -> int:
     """Modules on a side, from the symbol version zxing reports (QR version v has 17 + 4v)."""
     try:
-        version = int(json.loads(code.extra).get("Version", 0)) if code.extra else 0
+        extra = code.extra if isinstance(code.extra, dict) else json.loads(code.extra) if code.extra else {}  # dict since zxing-cpp 2.3
+        version = int(extra.get("Version", 0))
     except (ValueError, TypeError, AttributeError):
         version = 0
     return 17 + 4 * version if version else 25
@@ -399,6 +400,20 @@ def check_page_count(page_count: int, multiple: int) -> list[Finding]:
 
 # --- the run -----------------------------------------------------------------------------------
 
+def _independent_checks(document: pypdfium2.PdfDocument, pdf: pikepdf.Pdf, profile: str,
+                        context: PreflightContext) -> dict[str, Any]:
+    """Checks in their own modules (imported here: they import Finding from this one)."""
+    from .pdfx_check import check_pdfx_identity
+    from .qr_check import check_qr_robustness
+    from .structure_check import check_structure
+
+    return {
+        "structure": lambda: check_structure(pdf, profile),
+        "pdfx": lambda: check_pdfx_identity(pdf, profile),
+        "qr-robustness": lambda: check_qr_robustness(document, pdf, context),
+    }
+
+
 def preflight_pdf(pdf_bytes: bytes, name: str, context: PreflightContext = PreflightContext()) -> PreflightReport:
     """Every check on one PDF (as bytes); raises BuildError if the file is not a readable PDF."""
     started = time.perf_counter()
@@ -421,6 +436,7 @@ def preflight_pdf(pdf_bytes: bytes, name: str, context: PreflightContext = Prefl
                 "trim": lambda: check_trim(document, pdf, profile),
                 "qr": lambda: check_qr_codes(document, pdf, context),
                 "pages": lambda: check_page_count(len(pdf.pages), context.page_multiple),
+                **_independent_checks(document, pdf, profile, context),
             }
             for check, run in checks.items():
                 report.findings += run()
