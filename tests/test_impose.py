@@ -160,8 +160,8 @@ def _pdfx_identity(pdf_bytes: bytes) -> dict:
 
 
 @pytest.mark.slow
-def test_iso_15930_7_6_2_imposed_print_booklet_stays_pdf_x_4_with_boxes_per_sheet(build_once):
-    """ISO 15930-7 6.2.2 (output intent), 6.7.2 (XMP GTS_PDFXVersion), 6.2.x (TrimBox and BleedBox on every page)."""
+def test_iso_15930_7_6_imposed_print_booklet_stays_pdf_x_4_with_boxes_per_sheet(build_once):
+    """ISO 15930-7 clause 6: PDF/X output intent, XMP GTS_PDFXVersion, Info /Trapped, TrimBox and BleedBox on every page."""
     result = build_once("nanjing-florence", layout="booklet", profile="print")
     imposed = impose(result.output.read_bytes(), ImposeOptions(booklet=True, job_name=result.output.name))
     identity = _pdfx_identity(imposed.pdf)
@@ -196,3 +196,25 @@ def test_a_grid_larger_than_a0_gets_a_sheet_not_an_error(tmp_path, capsys):
     source.write_bytes(with_bleed((594, 841)))
     assert main(["impose", str(source), "--n-up", "2x2"]) == 0
     assert "made to measure (--sheet 1215x1709" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_preflight_reports_imposed_sheets_without_their_pdf_x_identity(build_once):
+    """Strip what the imposition used to lose (output intent, XMP, a sheet's boxes): preflight names each gap."""
+    from twinprint.prepress.preflight import PreflightContext, preflight_pdf
+
+    result = build_once("nanjing-florence", layout="booklet", profile="print")
+    imposed = impose(result.output.read_bytes(), ImposeOptions(booklet=True, job_name=result.output.name)).pdf
+    assert [f for f in preflight_pdf(imposed, "sheets.pdf", PreflightContext(expected_qr=())).findings if f.check == "pdfx"] == []
+    with pikepdf.open(__import__("io").BytesIO(imposed)) as pdf:
+        del pdf.Root["/OutputIntents"]
+        del pdf.Root["/Metadata"]
+        del pdf.pages[1].obj["/TrimBox"]
+        out = __import__("io").BytesIO()
+        pdf.save(out)
+    report = preflight_pdf(out.getvalue(), "sheets.pdf", PreflightContext(expected_qr=()))
+    gaps = {f.message.split(": ", 1)[1]: f.pages for f in report.findings if f.check == "pdfx"}
+    assert report.profile == "screen"  # nothing left says PDF/X: the marks say press sheets
+    assert gaps == {"no PDF/X output intent (ISO 15930-7 6: output intent)": (),
+                    "no pdfxid:GTS_PDFXVersion in the XMP metadata (ISO 15930-7 6: identification)": (),
+                    "pages without TrimBox and BleedBox (ISO 15930-7 6: page boundaries)": (2,)}

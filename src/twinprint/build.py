@@ -295,7 +295,7 @@ def preflight_built(request: BuildRequest, rendered: RenderedPdf, localised: Loc
     asked = dict(request.variables).get("qr_mm")
     # A side the user asked for (--set qr_mm=) lowers the paper rule's minimum to it.
     min_qr_mm = float(asked) if asked and asked.replace(".", "", 1).isdigit() else None
-    context = build_context(request.profile, multiple, rendered.qr_codes, localised.data, min_qr_mm)
+    context = build_context(request.profile, multiple, rendered.qr_codes, localised.data, min_qr_mm, request.content_dir)
     report = preflight_pdf(rendered.pdf, str(output), context)
     if report.errors:
         raise PreflightFailed(report)

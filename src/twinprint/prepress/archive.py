@@ -16,7 +16,7 @@ import pikepdf
 from .docdates import document_time, stamp_dates
 
 SOURCE_MIME_TYPES = {".yaml": "application/yaml", ".yml": "application/yaml", ".md": "text/markdown"}
-# PDF/A accepts only predefined XMP schemas unless described (ISO 19005-3 6.6.2.3.1): pdfuaid is not predefined.
+# PDF/A accepts only predefined XMP schemas unless described (ISO 19005-3 6.6): pdfuaid is not predefined.
 PDFUA_EXTENSION_SCHEMA = """<rdf:Description rdf:about="" xmlns:pdfaExtension="http://www.aiim.org/pdfa/ns/extension/" \
 xmlns:pdfaSchema="http://www.aiim.org/pdfa/ns/schema#" xmlns:pdfaProperty="http://www.aiim.org/pdfa/ns/property#">\
 <pdfaExtension:schemas><rdf:Bag><rdf:li rdf:parseType="Resource">\

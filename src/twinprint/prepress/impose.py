@@ -6,7 +6,7 @@ the file does not grow with copies. Crop, fold and cut marks and a slug line
 sheet has room outside the trim. Booklet sheets are printed duplex, flipped on
 the short edge, then folded and stapled.
 
-A PDF/X input gives a PDF/X sheet file (ISO 15930-7 6.2.2, 6.7.2): its output
+A PDF/X input gives a PDF/X sheet file (ISO 15930-7 clause 6): its output
 intent and PDF/X XMP identification carry over, and every sheet gets a TrimBox
 (the spread or grid) and a BleedBox (that plus the bleed kept).
 """

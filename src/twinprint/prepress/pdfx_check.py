@@ -1,8 +1,9 @@
 """Preflight of a print file's PDF/X identity (ISO 15930-7), imposed sheets included.
 
-A PDF/X-4 file names itself in its XMP (pdfxid:GTS_PDFXVersion, 6.7.2), has a
-PDF/X output intent with a CMYK profile (6.2.2), a TrimBox and a BleedBox on
-every page (6.2.x boxes) and Info /Trapped (6.7.4). Imposed sheets with crop
+A PDF/X-4 file names itself in its XMP (pdfxid:GTS_PDFXVersion), has a PDF/X
+output intent with its ICC profile, a TrimBox and a BleedBox on every page and
+an Info /Trapped key (ISO 15930-7 clause 6; the sub-clause numbers are not
+quoted: the standard's text was not at hand). Imposed sheets with crop
 marks are press sheets: they need the same identity, or the print shop's RIP
 cannot know their printing condition or where they are cut.
 """
@@ -33,15 +34,15 @@ def pdfx_identity_gaps(pdf: pikepdf.Pdf) -> list[tuple[str, tuple[int, ...]]]:
     """What a PDF/X-4 file lacks, each with the pages it concerns (none: the whole file)."""
     gaps: list[tuple[str, tuple[int, ...]]] = []
     if not _has_pdfx_intent(pdf):
-        gaps.append(("no PDF/X output intent (ISO 15930-7 6.2.2)", ()))
+        gaps.append(("no PDF/X output intent (ISO 15930-7 6: output intent)", ()))
     if not pdf.open_metadata().get("pdfxid:GTS_PDFXVersion"):
-        gaps.append(("no pdfxid:GTS_PDFXVersion in the XMP metadata (ISO 15930-7 6.7.2)", ()))
+        gaps.append(("no pdfxid:GTS_PDFXVersion in the XMP metadata (ISO 15930-7 6: identification)", ()))
     if "/Trapped" not in pdf.docinfo:
-        gaps.append(("no /Trapped in the document information (ISO 15930-7 6.7.4)", ()))
+        gaps.append(("no /Trapped in the document information (ISO 15930-7 6: trapping key)", ()))
     boxless = tuple(number for number, page in enumerate(pdf.pages, 1)
                     if "/TrimBox" not in page.obj or "/BleedBox" not in page.obj)
     if boxless:
-        gaps.append(("pages without TrimBox and BleedBox (ISO 15930-7 6.2.x)", boxless))
+        gaps.append(("pages without TrimBox and BleedBox (ISO 15930-7 6: page boundaries)", boxless))
     return gaps
 
 

@@ -24,6 +24,7 @@ import zxingcpp
 from rich.table import Table
 
 from ..errors import BuildError
+from .image_sources import content_images, image_source
 from .marks import Box, mm
 from .pdfscan import PageScan, font_name, is_embedded, notdef_codes, scan_pages, to_unicode_map
 
@@ -76,6 +77,7 @@ class PreflightContext:
     min_qr_mm: float | None = None  # None: the paper rule for each page's size
     expected_qr: tuple[ExpectedQr, ...] | None = None  # None: decode every page, expect nothing
     content_texts: tuple[tuple[str, str], ...] = ()  # (field, text) of the content, to name tofu sources
+    content_images: tuple[tuple[str, str, int, int], ...] = ()  # (field, file, width px, height px), to name image sources
 
 
 @dataclass
@@ -128,13 +130,14 @@ def content_fields(data: Any, path: str = "") -> Iterable[tuple[str, str]]:
 
 
 def build_context(profile: str, page_multiple: int, qr_codes: Iterable[Any], content: dict[str, Any],
-                  min_qr_mm: float | None = None) -> PreflightContext:
-    """The context of a fresh build: its profile, page rule, the QR codes it placed and its texts.
+                  min_qr_mm: float | None = None, content_dir: Path | None = None) -> PreflightContext:
+    """The context of a fresh build: its profile, page rule, the QR codes it placed, its texts and images.
 
     `min_qr_mm` is the side a user asked for (`--set qr_mm=`) when smaller than the paper rule.
     """
     expected = tuple(ExpectedQr(q.page_index, q.url, q.side_px * 25.4 / 96) for q in qr_codes)
-    return PreflightContext(profile, page_multiple, min_qr_mm, expected, tuple(content_fields(content)))
+    texts = tuple(content_fields(content))
+    return PreflightContext(profile, page_multiple, min_qr_mm, expected, texts, content_images(texts, content_dir))
 
 
 class PreflightFailed(BuildError):
@@ -267,7 +270,7 @@ def check_glyphs(scans: list[PageScan], content_texts: tuple[tuple[str, str], ..
 
 # --- images and colour -------------------------------------------------------------------------
 
-def check_images(scans: list[PageScan], profile: str) -> list[Finding]:
+def check_images(scans: list[PageScan], profile: str, sources: tuple[tuple[str, str, int, int], ...] = ()) -> list[Finding]:
     if profile != "print":
         return []
     findings = []
@@ -278,7 +281,8 @@ def check_images(scans: list[PageScan], profile: str) -> list[Finding]:
                 severity = "error" if dpi < MIN_DPI_ERROR else "warning"
                 findings.append(Finding(severity, "images", f"image {image.width_px}×{image.height_px} px printed at "
                                         f"{image.width_pt / mm(1):.0f}×{image.height_pt / mm(1):.0f} mm: {dpi:.0f} dpi "
-                                        f"(under {MIN_DPI_ERROR if severity == 'error' else MIN_DPI_WARNING})", (scan.index + 1,)))
+                                        f"(under {MIN_DPI_ERROR if severity == 'error' else MIN_DPI_WARNING})"
+                                        f"{image_source(sources, image.width_px, image.height_px)}", (scan.index + 1,)))
     return findings
 
 
@@ -431,7 +435,7 @@ def preflight_pdf(pdf_bytes: bytes, name: str, context: PreflightContext = Prefl
                 "boxes": lambda: check_boxes(pdf, profile),
                 "fonts": lambda: check_fonts(scans),
                 "glyphs": lambda: check_glyphs(scans, context.content_texts),
-                "images": lambda: check_images(scans, profile),
+                "images": lambda: check_images(scans, profile, context.content_images),
                 "colour": lambda: check_colour(scans, profile),
                 "trim": lambda: check_trim(document, pdf, profile),
                 "qr": lambda: check_qr_codes(document, pdf, context),
