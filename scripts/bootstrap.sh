@@ -9,6 +9,7 @@ APT_PACKAGES=(
   fonts-noto-cjk                                          # Chinese faces (Noto Sans/Serif CJK SC)
   poppler-utils qpdf                                      # pdftotext/pdffonts/pdftoppm, qpdf --check
   mupdf-tools ghostscript zbar-tools                      # independent readers: second/third renderer, ink separations, second QR decoder
+  libzbar0                                                # zbar for pyzbar: preflight's second QR decoder
 )
 
 missing=()

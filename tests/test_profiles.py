@@ -93,10 +93,11 @@ def test_bleed_is_configurable(build_once):
 
 
 @pytest.mark.slow
-def test_archive_is_pdf_a3b_carrying_its_sources(catalogues):
+def test_archive_is_pdf_a3a_and_pdf_ua1_carrying_its_sources(catalogues):
     with pikepdf.open(catalogues["archive"].output) as pdf:
         metadata = pdf.open_metadata()
-        assert metadata.get("pdfaid:part") == "3" and metadata.get("pdfaid:conformance") == "B"
+        assert metadata.get("pdfaid:part") == "3" and metadata.get("pdfaid:conformance") == "A"
+        assert metadata.get("pdfuaid:part") == "1" and pdf.Root.MarkInfo.Marked and "/StructTreeRoot" in pdf.Root
         attached = {name: spec.get_file().read_bytes() for name, spec in pdf.attachments.items()}
         relationships = {str(spec.obj.get("/AFRelationship")) for spec in pdf.attachments.values()}
         assert len(pdf.Root.AF) == len(attached)

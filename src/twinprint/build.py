@@ -204,6 +204,7 @@ def template_context(exhibit: Exhibit, localised: LocalisedExhibit, request: Bui
         "fonts_url": (builtin_root() / "fonts").as_uri() + "/",
         "content_url": Path(request.content_dir).resolve().as_uri() + "/",
         "layout": request.layout,
+        "qr_error_correction": request.qr_error_correction,
         "second": bilingual_values(exhibit, second_language(exhibit, variables, localised.language), localised.language),
     }
 
@@ -327,7 +328,7 @@ def preflight_built(request: BuildRequest, rendered: RenderedPdf, localised: Loc
     asked = dict(request.variables).get("qr_mm")
     # A side the user asked for (--set qr_mm=) lowers the paper rule's minimum to it.
     min_qr_mm = float(asked) if asked and asked.replace(".", "", 1).isdigit() else None
-    context = build_context(request.profile, multiple, rendered.qr_codes, localised.data, min_qr_mm)
+    context = build_context(request.profile, multiple, rendered.qr_codes, localised.data, min_qr_mm, request.content_dir)
     context = replace(context, chosen_cmyk=request_design(request).theme.cmyk_colours())
     report = preflight_pdf(rendered.pdf, str(output), context)
     if report.errors:

@@ -23,7 +23,7 @@ from .content.model import LANGUAGE_RE
 from .layout.paper import canonical_paper_name, page_settings
 from .personalise import personalise, read_recipients
 from .watch import Rebuild, watch, watched_folders
-from .prepress.impose import ImposeOptions, impose, imposed_path, parse_creep_mm, parse_grid
+from .prepress.impose import ImposeOptions, canonical_sheet_name, impose, imposed_path, parse_creep_mm, parse_grid
 from .prepress.preflight import PreflightContext, preflight_file, report_table
 from .prepress.inks import ink_table
 from .prepress.preview import THUMBNAIL_LONG_SIDE_PX, render_previews
@@ -115,7 +115,7 @@ def profile_options(command: Any) -> Any:
     command = click.option("--bleed", type=click.FloatRange(0, MAX_BLEED_MM), default=DEFAULT_BLEED_MM, show_default=True,
                            metavar="MM", help="Bleed around each page in the print profile, in mm.")(command)
     return click.option("--profile", type=click.Choice(list(PROFILES)), default=DEFAULT_PROFILE, show_default=True,
-                        help="screen (small, for e-mail), print (PDF/X-4, CMYK, bleed, marks), archive (PDF/A-3b + sources), "
+                        help="screen (small, for e-mail), print (PDF/X-4, CMYK, bleed, marks), archive (PDF/A-3a + PDF/UA-1 + sources), "
                              "accessible (tagged PDF/UA-1).")(command)
 
 
@@ -288,8 +288,8 @@ def preflight_command(ctx: click.Context, pdf_file: Path, profile: str | None, l
 @click.argument("pdf_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--booklet", is_flag=True, help="Saddle-stitch booklet: two pages per side, duplex, flip on the short edge.")
 @click.option("--n-up", "n_up", default=None, metavar="COLSxROWS", help="A grid of pages per sheet (flyers, badges), e.g. 2x2.")
-@click.option("--sheet", default=None, callback=lambda ctx, param, value: canonical_paper_name(value, "--sheet") if value else None,
-              help="Sheet size: A4, A3, SRA-like WxH in mm… (default: the smallest A size that holds the pages).")
+@click.option("--sheet", default=None, callback=lambda ctx, param, value: canonical_sheet_name(value) if value else None,
+              help="Sheet size: A4, SRA4, A3, SRA3… or WxH in mm (default: the smallest that holds the pages and their bleed).")
 @click.option("--creep", default="0", show_default=True, metavar="MM", help="Creep per sheet toward the spine (booklets), e.g. 0.2mm.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Output file (default: FILE.booklet.pdf or FILE.<cols>x<rows>.pdf beside FILE).")
@@ -305,6 +305,8 @@ def impose_command(pdf_file: Path, booklet: bool, n_up: str | None, sheet: str |
     marks = "with marks" if imposed.marks else "no room for marks outside the trim"
     console.print(f"imposed {target}: {imposed.pages_in} pages on {imposed.sides} sides of {width:g}×{height:g} mm{blanks}, {marks}",
                   markup=False)
+    for warning in imposed.warnings:
+        errors.print(f"Warning: {warning}", markup=False)
 
 
 @cli.command(name="preview-png")

@@ -17,6 +17,7 @@ from markupsafe import Markup
 from ..confine import builtin_root, is_readable, refuse_unless_readable
 from ..errors import LayoutError
 from ..content.i18n import translations_for
+from .qr import FittedQr, fit_qr
 
 __all__ = ["builtin_root"]  # re-exported: stages find the built-in layouts and fonts here
 LAYOUT_ENTRY = "layout.html"
@@ -45,11 +46,35 @@ def markdown_to_html(text: str | None) -> Markup:
     return Markup(_MARKDOWN.render(text or ""))
 
 
-def qr_placeholder(url: str, side_mm: float, label: str = "") -> Markup:
-    """An empty box that the PDF stage fills with the vector QR code of `url`."""
-    return Markup('<span class="qr" data-qr="{url}" style="width:{side}mm;height:{side}mm" role="img" aria-label="{label}"></span>').format(
-        url=url, side=f"{side_mm:.2f}", label=label or f"QR code: {url}"
+def qr_placeholder(url: str, side_mm: float, label: str = "", fitted: FittedQr | None = None) -> Markup:
+    """An empty box that the PDF stage fills with the vector QR code of `url`.
+
+    With `fitted`, the box takes its side and names the error-correction level the code is drawn at.
+    """
+    level = f' data-qr-ec="{fitted.error_correction}"' if fitted else ""
+    return Markup('<span class="qr" data-qr="{url}"' + level + ' style="width:{side}mm;height:{side}mm" '
+                  'role="img" aria-label="{label}"></span>').format(
+        url=url, side=f"{fitted.side_mm if fitted else side_mm:.2f}", label=label or f"QR code: {url}"
     )
+
+
+def _fitted_qr(context: Any, url: str, side_mm: float) -> FittedQr:
+    """The code a layout's `qr()` draws: modules of TARGET_MODULE_MM at least, growing the side
+    unless the user fixed it (`--set qr_mm=`)."""
+    fixed = "qr_mm" in (context.get("vars") or {})
+    return fit_qr(url, float(side_mm), context.get("qr_error_correction") or "M", grow=not fixed)
+
+
+@jinja2.pass_context
+def layout_qr(context: Any, url: str, side_mm: float, label: str = "") -> Markup:
+    """`qr(url, side_mm, label)` in a layout: the placeholder of the code fitted to its module size."""
+    return qr_placeholder(url, side_mm, label, _fitted_qr(context, url, side_mm))
+
+
+@jinja2.pass_context
+def layout_qr_side(context: Any, url: str, side_mm: float) -> float:
+    """`qr_side(url, side_mm)` in a layout: the side `qr(url, side_mm)` takes, for the block around it."""
+    return _fitted_qr(context, url, side_mm).side_mm
 
 
 BUILTIN_PREFIX = "builtin"
@@ -100,7 +125,8 @@ def _environment(search_path: tuple[Path, ...], language: str) -> jinja2.Environ
     )
     env.install_gettext_translations(translations_for(language), newstyle=True)  # type: ignore[attr-defined]
     env.filters["markdown"] = markdown_to_html
-    env.globals["qr"] = qr_placeholder
+    env.globals["qr"] = layout_qr
+    env.globals["qr_side"] = layout_qr_side
     return env
 
 

@@ -194,6 +194,7 @@ class QrPlacement:
     x_px: float
     y_px: float
     side_px: float
+    error_correction: str | None = None  # the level the layout chose for this code (data-qr-ec); None: the build's
 
 
 @dataclass
@@ -236,7 +237,8 @@ def find_qr_placements(document: Any) -> list[QrPlacement]:
             element = getattr(box, "element", None)
             url = element.get("data-qr") if element is not None else None
             if url and box.element_tag == "span" and box.width:
-                placements.append(QrPlacement(index, url, box.border_box_x(), box.border_box_y(), box.border_width()))
+                placements.append(QrPlacement(index, url, box.border_box_x(), box.border_box_y(), box.border_width(),
+                                              element.get("data-qr-ec")))
     return _first_box_per_element(placements)
 
 
@@ -253,7 +255,7 @@ def _first_box_per_element(placements: list[QrPlacement]) -> list[QrPlacement]:
 
 def qr_drawing_operators(placement: QrPlacement, page_height_px: float, error_correction: str) -> str:
     """PDF operators drawing one code (white quiet zone, black modules), marked as artifact."""
-    code = make_qr(placement.url, error_correction)
+    code = make_qr(placement.url, placement.error_correction or error_correction)
     module_pt = placement.side_px * PX_TO_PT / code.side_modules
     x_pt = placement.x_px * PX_TO_PT
     top_pt = (page_height_px - placement.y_px) * PX_TO_PT
