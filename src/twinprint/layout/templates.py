@@ -15,33 +15,8 @@ from markupsafe import Markup
 
 from ..errors import LayoutError
 from ..content.i18n import translations_for
-
-PACKAGE_DIR = Path(__file__).resolve().parents[1]
-LAYOUT_ENTRY = "layout.html"
-
-
-def builtin_root() -> Path:
-    """Where the built-in layouts/ and fonts/ live: the source checkout, or the wheel's data."""
-    for candidate in (PACKAGE_DIR.parents[1], PACKAGE_DIR / "_data"):
-        if (candidate / "layouts").is_dir() and (candidate / "fonts").is_dir():
-            return candidate
-    raise LayoutError(f"twinprint is installed without its layouts/ and fonts/ folders (looked beside {PACKAGE_DIR})")
-
-
-def layout_search_path(project_root: Path) -> list[Path]:
-    """Layout folders in lookup order: the project's own first, so it can override blocks."""
-    folders = [Path(project_root).resolve() / "layouts", builtin_root() / "layouts"]
-    unique: list[Path] = []
-    for folder in folders:
-        if folder.is_dir() and folder not in unique:
-            unique.append(folder)
-    return unique
-
-
-def available_layouts(search_path: list[Path]) -> list[str]:
-    names = {p.parent.name for folder in search_path for p in folder.glob(f"*/{LAYOUT_ENTRY}")}
-    return sorted(names)
-
+# Where layouts are found is light to import (the command line checks --layout at start-up); re-exported here.
+from .lookup import BUILTIN_PREFIX, LAYOUT_ENTRY, PACKAGE_DIR, available_layouts, builtin_root, layout_search_path, template_files  # noqa: F401
 
 _MARKDOWN = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
 
@@ -56,9 +31,6 @@ def qr_placeholder(url: str, side_mm: float, label: str = "") -> Markup:
     return Markup('<span class="qr" data-qr="{url}" style="width:{side}mm;height:{side}mm" role="img" aria-label="{label}"></span>').format(
         url=url, side=f"{side_mm:.2f}", label=label or f"QR code: {url}"
     )
-
-
-BUILTIN_PREFIX = "builtin"
 
 
 def layout_loader(search_path: tuple[Path, ...]) -> jinja2.BaseLoader:
@@ -119,8 +91,3 @@ def template_location(error: BaseException, template: jinja2.Template) -> str:
     """`file:line` of the template line that failed (Jinja puts template lines into the traceback)."""
     frames = [f for f in traceback.extract_tb(error.__traceback__) if not f.filename.endswith(".py") and Path(f.filename).is_file()]
     return f"{frames[-1].filename}:{frames[-1].lineno}" if frames else str(template.filename)
-
-
-def template_files(search_path: tuple[Path, ...]) -> list[Path]:
-    """Every template and stylesheet a layout could read, for cache keys and watch mode."""
-    return sorted(p for folder in search_path for p in folder.rglob("*") if p.is_file())
