@@ -9,6 +9,7 @@ APT_PACKAGES=(
   fonts-noto-cjk                                          # Chinese faces (Noto Sans/Serif CJK SC)
   poppler-utils qpdf                                      # pdftotext/pdffonts/pdftoppm, qpdf --check
   mupdf-tools ghostscript zbar-tools                      # independent readers: second/third renderer, ink separations, second QR decoder
+  chromium                                                # the studio's browser test (Playwright drives this one)
 )
 
 missing=()
