@@ -8,9 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import babel
-import os
-import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from functools import partial
@@ -19,47 +16,22 @@ from typing import Any
 from .confine import check_content_folder, readable_roots
 from .content.load import EXHIBIT_FILE, load_exhibit
 from .layout.design import FIT_ATTEMPTS, FIT_SHRINK, Design, design_context, finish_layout, load_design
-from .errors import BuildError, ContentError, LayoutError, Problem, UsageError
+from .errors import BuildError, ContentError, Problem
 from .layout.fit import LayoutOverflow
 from .content.i18n import LocalisedExhibit, language_name, localise, pick_text, second_language
 from .layout.templates import LayoutRequest, builtin_root, layout_search_path, render_layout_html, template_files
 from .content.model import Exhibit, Link, find_records
 from .layout.qr import qr_capacity_problem
-from .layout.paper import page_settings, qr_side_mm, resolve_paper
-from .layout.theme import find_theme_file
+from .layout.paper import page_settings
 from .prepress.preflight import PreflightFailed, PreflightReport, build_context, finding_lines, preflight_pdf
 from .prepress.preview import render_previews
-from .prepress.profiles import DEFAULT_BLEED_MM, finish_pdf, get_profile, profile_html, profile_pdf_options
+from .prepress.profiles import finish_pdf, get_profile, profile_html, profile_pdf_options
 from .render.pdf import PdfOptions, RenderedPdf, SandboxFetcher, render_pdf
-
-DEFAULT_LAYOUT = "catalogue"
-
-
-@dataclass(frozen=True)
-class BuildRequest:
-    """One document to make: which content, layout, language, and where it goes."""
-
-    content_dir: Path
-    layout: str = DEFAULT_LAYOUT
-    language: str = "en"
-    output_dir: Path = Path("build")
-    project_root: Path = Path(".")
-    variables: tuple[tuple[str, str], ...] = ()
-    qr_error_correction: str = "M"
-    profile: str = "screen"
-    # Paper name (A4, A2, B1, tabloid…) or WxH in mm; None keeps the layout's own size.
-    paper: str | None = None
-    orientation: str | None = None
-    # Bleed around the trim box for print profiles, in mm.
-    bleed_mm: float = DEFAULT_BLEED_MM
-    # Theme name (layouts/themes/<name>.toml, the project's first) or a path to a .toml file.
-    theme: str = "default"
-    preflight: bool = True
-    previews: bool = False
-    # Missing translations are errors instead of warnings.
-    strict: bool = False
-    # Hosts a document may fetch from over http(s): twinprint.toml's [sandbox] allowed_hosts.
-    allowed_hosts: tuple[str, ...] = ()
+# What a document is and where it goes live in request.py (light to import); the pipeline uses them from here too.
+from .request import (  # noqa: F401
+    DEFAULT_LAYOUT, check_command_line_values, is_known_language, year_variable, BuildRequest, inside_output_folder, output_name, prepare_output_folder, request_output, resolve_languages,
+    write_atomically,
+)
 
 
 @dataclass
@@ -71,44 +43,6 @@ class BuildResult:
     rendered: RenderedPdf | None = None
     preflight: PreflightReport | None = None
     previews: list[Path] = field(default_factory=list)
-
-
-def output_name(slug: str, layout: str, language: str, profile: str = "screen", paper: str | None = None,
-                orientation: str | None = None) -> str:
-    """Output file name relative to the output folder.
-
-    `<slug>/<layout>[-<paper>[-landscape]].<lang>[.<profile>].pdf`: the paper part
-    only when a paper size was asked for, the profile part only when not 'screen'.
-    """
-    variant = f"-{paper}" if paper else ""
-    if orientation == "landscape":
-        variant += "-landscape"
-    suffix = "" if profile == "screen" else f".{profile}"
-    return f"{slug}/{layout}{variant}.{language}{suffix}.pdf"
-
-
-def request_output(request: BuildRequest, slug: str) -> Path:
-    name = output_name(slug, request.layout, request.language, request.profile, request.paper, request.orientation)
-    return inside_output_folder(Path(request.output_dir), name)
-
-
-def inside_output_folder(output_dir: Path, name: str) -> Path:
-    """`output_dir / name`, refusing any name that could land outside the output folder or hide in it."""
-    parts = name.split("/")
-    unsafe = [p for p in parts if p in ("", ".", "..") or p.startswith(".") or any(c < " " or c in "\\\x7f" for c in p)]
-    if unsafe or not parts[-1].endswith(".pdf") or parts[-1] == ".pdf":
-        raise UsageError(f"output name {name!r}: expected a relative path of plain names ending in .pdf, inside {output_dir}")
-    return output_dir.joinpath(*parts)
-
-
-def prepare_output_folder(output_dir: Path) -> None:
-    """Create the output folder and prove it writable before any job starts: one error, not one per job."""
-    try:
-        Path(output_dir).mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=output_dir):
-            pass
-    except OSError as error:
-        raise BuildError(f"{output_dir}: cannot write to the output folder: {error.strerror or error}") from None
 
 
 def check_request(exhibit: Exhibit, request: BuildRequest) -> None:
@@ -128,46 +62,10 @@ def check_request(exhibit: Exhibit, request: BuildRequest) -> None:
         raise ContentError(problems)
 
 
-def resolve_languages(exhibit: Exhibit, language: str) -> list[str]:
-    if language == "all":
-        return list(exhibit.languages)
-    return [language]
-
-
-def year_variable(text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise UsageError(f"--set year: expected a year such as 2020, got {text!r}") from None
-
-
 def edition_year(exhibit: Exhibit, variables: dict[str, str]) -> int:
     if "year" in variables:
         return year_variable(variables["year"])
     return exhibit.year or dt.date.today().year
-
-
-def is_known_language(code: str) -> bool:
-    """Whether Babel has a locale for the code (dates, numbers and language names need one)."""
-    try:
-        babel.Locale.parse(code.replace("-", "_"))
-    except (ValueError, babel.UnknownLocaleError):
-        return False
-    return True
-
-
-def check_command_line_values(request: BuildRequest) -> None:
-    """Values given on the command line that would otherwise fail inside a job: usage errors (exit 2) before any job starts."""
-    variables = dict(request.variables)
-    if "year" in variables:
-        year_variable(variables["year"])
-    search_path = tuple(layout_search_path(request.project_root))
-    try:
-        find_theme_file(request.theme, search_path)
-    except LayoutError as error:
-        raise UsageError(f"--theme: {error.message}") from None
-    qr_side_mm(resolve_paper(request.paper or page_settings(request.layout, search_path).paper, request.orientation),
-               variables.get("qr_mm"))
 
 
 def cities_in_both_scripts(exhibit: Exhibit, language: str) -> list[dict[str, str]]:
@@ -270,28 +168,6 @@ def sandbox_for(request: BuildRequest) -> SandboxFetcher:
     document = f"{Path(request.content_dir) / 'exhibit.yaml'} (layout {request.layout!r})"
     return SandboxFetcher(allowed_roots=tuple(sorted(roots)), allowed_hosts=request.allowed_hosts,
                           referrers=tuple(layouts + content), document=document)
-
-
-# Read once, at import: os.umask can only be read by setting it, which is not thread-safe later.
-_UMASK = os.umask(0o022)
-os.umask(_UMASK)
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write to a temporary file beside `path`, then rename: readers never see half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        # mkstemp makes the file private (0600): give it the permissions a plain open() would.
-        os.fchmod(handle, 0o666 & ~_UMASK)
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def build_document(request: BuildRequest, exhibit: Exhibit | None = None) -> BuildResult:

@@ -19,7 +19,7 @@ from .images import check_image
 from .model import FOLDER_NAME_PATTERN, Exhibit
 from .sanitise import UnsafeReference, markdown_images, markdown_issues, resolve_in_folder
 
-EXHIBIT_FILE = "exhibit.yaml"
+from . import EXHIBIT_FILE  # noqa: E402,F401 (re-exported)
 MAX_CONTENT_FILE_BYTES = 8 * 1024 * 1024
 MAX_YAML_VALUES = 1_000_000
 MAX_YAML_DEPTH = 40

@@ -12,7 +12,7 @@ from pydantic_core import PydanticCustomError
 from ..layout.qr import qr_capacity_problem
 from .sanitise import find_raw_html, link_scheme_problem
 
-LANGUAGE_RE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
+from . import LANGUAGE_RE  # noqa: E402,F401 (re-exported)
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 FOLDER_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
 R = TypeVar("R", bound="BaseModel")

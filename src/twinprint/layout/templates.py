@@ -14,29 +14,13 @@ from jinja2.sandbox import SandboxedEnvironment, SecurityError
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
-from ..confine import builtin_root, is_readable, refuse_unless_readable
+from ..confine import refuse_unless_readable
 from ..errors import LayoutError
 from ..content.i18n import translations_for
 from .qr import FittedQr, fit_qr
 
-__all__ = ["builtin_root"]  # re-exported: stages find the built-in layouts and fonts here
-LAYOUT_ENTRY = "layout.html"
-
-
-def layout_search_path(project_root: Path) -> list[Path]:
-    """Layout folders in lookup order: the project's own first, so it can override blocks."""
-    folders = [Path(project_root).resolve() / "layouts", builtin_root() / "layouts"]
-    unique: list[Path] = []
-    for folder in folders:
-        if folder.is_dir() and folder not in unique:
-            unique.append(folder)
-    return unique
-
-
-def available_layouts(search_path: list[Path]) -> list[str]:
-    names = {p.parent.name for folder in search_path for p in folder.glob(f"*/{LAYOUT_ENTRY}")}
-    return sorted(names)
-
+# Where layouts are found is light to import (the command line checks --layout at start-up); re-exported here.
+from .lookup import BUILTIN_PREFIX, LAYOUT_ENTRY, available_layouts, builtin_root, layout_search_path, project_root_of, template_files  # noqa: F401
 
 _MARKDOWN = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
 
@@ -77,9 +61,6 @@ def layout_qr_side(context: Any, url: str, side_mm: float) -> float:
     return _fitted_qr(context, url, side_mm).side_mm
 
 
-BUILTIN_PREFIX = "builtin"
-
-
 class ConfinedLoader(jinja2.FileSystemLoader):
     """A FileSystemLoader that reads a template only if its real path is inside the project or the built-in layouts."""
 
@@ -95,13 +76,6 @@ class ConfinedLoader(jinja2.FileSystemLoader):
                 refuse_unless_readable(candidate, self.project_root, f"layout template {template!r}")
                 break
         return super().get_source(environment, template)
-
-
-def project_root_of(search_path: tuple[Path, ...]) -> Path:
-    """The project whose layouts/ leads the search path (the built-in root when there is none)."""
-    builtin_layouts = builtin_root() / "layouts"
-    project_layouts = [folder for folder in search_path if folder.name == "layouts" and folder != builtin_layouts]
-    return project_layouts[0].parent if project_layouts else builtin_layouts
 
 
 def layout_loader(search_path: tuple[Path, ...]) -> jinja2.BaseLoader:
@@ -167,9 +141,3 @@ def template_location(error: BaseException, template: jinja2.Template) -> str:
     """`file:line` of the template line that failed (Jinja puts template lines into the traceback)."""
     frames = [f for f in traceback.extract_tb(error.__traceback__) if not f.filename.endswith(".py") and Path(f.filename).is_file()]
     return f"{frames[-1].filename}:{frames[-1].lineno}" if frames else str(template.filename)
-
-
-def template_files(search_path: tuple[Path, ...]) -> list[Path]:
-    """Every template and stylesheet a layout could read, for cache keys and watch mode (never a link out of the project)."""
-    project_root = project_root_of(search_path)
-    return sorted(p for folder in search_path for p in folder.rglob("*") if p.is_file() and is_readable(p, project_root))

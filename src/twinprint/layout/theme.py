@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from ..confine import is_readable
 from ..errors import LayoutError
-from .templates import project_root_of
+from .lookup import project_root_of
 
 THEMES_FOLDER = "themes"
 DEFAULT_THEME = "default"

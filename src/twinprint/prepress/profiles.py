@@ -23,9 +23,7 @@ from ..errors import UsageError
 from .spots import apply_spot_inks
 from .marks import Box, MarkSheet, draw_marks_pdf, mark_offset_pt, marks_margin_pt, mm, overlay_forms, stamp
 
-DEFAULT_PROFILE = "screen"
-DEFAULT_BLEED_MM = 3.0
-MAX_BLEED_MM = 20.0
+from .profile_names import DEFAULT_BLEED_MM, DEFAULT_PROFILE, MAX_BLEED_MM  # noqa: F401,E402 (names the command line imports light)
 PROFILE_STYLESHEET_FOLDER = "profiles"
 # ISO Coated v2 (the shipped profile) is built on this registered characterisation.
 OUTPUT_CONDITION_ID = "FOGRA39"
