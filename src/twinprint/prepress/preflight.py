@@ -24,6 +24,7 @@ import zxingcpp
 from rich.table import Table
 
 from ..errors import BuildError
+from .geometry import SectionFigures, geometry_problems, section_figures
 from .marks import Box, mm
 from .pdfscan import PageScan, font_name, is_embedded, notdef_codes, scan_pages, to_unicode_map
 
@@ -43,7 +44,7 @@ QR_QUIET_ZONE_MODULES = 4
 @dataclass(frozen=True)
 class Finding:
     severity: str  # "error" | "warning"
-    check: str  # boxes, fonts, glyphs, images, colour, trim, qr, pages
+    check: str  # boxes, fonts, glyphs, images, colour, trim, qr, pages, geometry
     message: str
     pages: tuple[int, ...] = ()  # 1-based
     # Machine-readable specifics, e.g. (field, characters it holds that cannot be drawn).
@@ -76,6 +77,7 @@ class PreflightContext:
     min_qr_mm: float | None = None  # None: the paper rule for each page's size
     expected_qr: tuple[ExpectedQr, ...] | None = None  # None: decode every page, expect nothing
     content_texts: tuple[tuple[str, str], ...] = ()  # (field, text) of the content, to name tofu sources
+    sections: tuple[SectionFigures, ...] = ()  # each section's figures, to find those placed away from it
 
 
 @dataclass
@@ -134,7 +136,7 @@ def build_context(profile: str, page_multiple: int, qr_codes: Iterable[Any], con
     `min_qr_mm` is the side a user asked for (`--set qr_mm=`) when smaller than the paper rule.
     """
     expected = tuple(ExpectedQr(q.page_index, q.url, q.side_px * 25.4 / 96) for q in qr_codes)
-    return PreflightContext(profile, page_multiple, min_qr_mm, expected, tuple(content_fields(content)))
+    return PreflightContext(profile, page_multiple, min_qr_mm, expected, tuple(content_fields(content)), section_figures(content))
 
 
 class PreflightFailed(BuildError):
@@ -421,6 +423,8 @@ def preflight_pdf(pdf_bytes: bytes, name: str, context: PreflightContext = Prefl
                 "trim": lambda: check_trim(document, pdf, profile),
                 "qr": lambda: check_qr_codes(document, pdf, context),
                 "pages": lambda: check_page_count(len(pdf.pages), context.page_multiple),
+                "geometry": lambda: [Finding(p.severity, "geometry", p.message, (p.page,))
+                                     for p in geometry_problems(pdf_bytes, context.content_texts, context.sections)],
             }
             for check, run in checks.items():
                 report.findings += run()
