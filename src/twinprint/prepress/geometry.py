@@ -220,16 +220,14 @@ def _body_lines(page: PageGeometry, body_size: float) -> list[Line]:
 
 
 def _fill(page: PageGeometry, body_size: float) -> float:
-    """Share of the page's height covered by its text lines and drawings (running heads and folios aside)."""
-    spans = sorted([(line.box.bottom, line.box.top) for line in _body_lines(page, body_size)]
-                   + [(d.box.bottom, d.box.top) for d in page.drawings if d.box.width > 2 and d.box.height > 2])
-    covered, reach = 0.0, -1e9
-    for bottom, top in spans:
-        bottom, top = max(bottom, page.trim.bottom, reach), min(top, page.trim.top)
-        if top > bottom:
-            covered += top - bottom
-            reach = top
-    return covered / page.trim.height if page.trim.height else 1.0
+    """Share of the page's height from its first to its last text line or drawing (running heads and folios aside)."""
+    spans = [(line.box.bottom, line.box.top) for line in _body_lines(page, body_size)]
+    spans += [(d.box.bottom, d.box.top) for d in page.drawings if d.box.width > 2 and d.box.height > 2]
+    if not spans or not page.trim.height:
+        return 0.0 if spans == [] else 1.0
+    top = min(max(top for _, top in spans), page.trim.top)
+    bottom = max(min(bottom for bottom, _ in spans), page.trim.bottom)
+    return max(0.0, top - bottom) / page.trim.height
 
 
 def underfull_pages(pages: list[PageGeometry], body_size: float) -> list[GeometryProblem]:
