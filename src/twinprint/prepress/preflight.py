@@ -78,6 +78,8 @@ class PreflightContext:
     expected_qr: tuple[ExpectedQr, ...] | None = None  # None: decode every page, expect nothing
     content_texts: tuple[tuple[str, str], ...] = ()  # (field, text) of the content, to name tofu sources
     sections: tuple[SectionFigures, ...] = ()  # each section's figures, to find those placed away from it
+    # A document laid out from content: check page fill, orphans and widows (a bare PDF may be anything).
+    laid_out: bool = False
 
 
 @dataclass
@@ -136,7 +138,7 @@ def build_context(profile: str, page_multiple: int, qr_codes: Iterable[Any], con
     `min_qr_mm` is the side a user asked for (`--set qr_mm=`) when smaller than the paper rule.
     """
     expected = tuple(ExpectedQr(q.page_index, q.url, q.side_px * 25.4 / 96) for q in qr_codes)
-    return PreflightContext(profile, page_multiple, min_qr_mm, expected, tuple(content_fields(content)), section_figures(content))
+    return PreflightContext(profile, page_multiple, min_qr_mm, expected, tuple(content_fields(content)), section_figures(content), True)
 
 
 class PreflightFailed(BuildError):
@@ -424,7 +426,7 @@ def preflight_pdf(pdf_bytes: bytes, name: str, context: PreflightContext = Prefl
                 "qr": lambda: check_qr_codes(document, pdf, context),
                 "pages": lambda: check_page_count(len(pdf.pages), context.page_multiple),
                 "geometry": lambda: [Finding(p.severity, "geometry", p.message, (p.page,))
-                                     for p in geometry_problems(pdf_bytes, context.content_texts, context.sections)],
+                                     for p in geometry_problems(pdf_bytes, context.content_texts, context.sections, context.laid_out)],
             }
             for check, run in checks.items():
                 report.findings += run()
