@@ -35,16 +35,8 @@ def test_sample_covers_every_layout_and_language():
     assert {(layout, language) for _, layout, language in sample_matrix()} == {(l, g) for l in LAYOUTS for g in LANGUAGES}
 
 
-# Known and not yet fixed: the poster's hero caption box is a fixed height, a 160-character caption overflows it.
-# And the catalogue's contents: a title long enough to wrap still sends its leader and page number to a line of their own.
-KNOWN = {(2, "poster", "it"): "poster hero caption of 160 characters overflows its fixed-height box",
-         **{(index, "catalogue", language): "a wrapped contents entry's leader and page number on their own line"
-            for index, layout, language in sample_matrix() if layout == "catalogue"}}
-
-
 @pytest.mark.slow
-@pytest.mark.parametrize("index,layout,language", [
-    pytest.param(*case, marks=pytest.mark.xfail(reason=KNOWN[case], strict=False)) if case in KNOWN else case for case in sample_matrix()])
+@pytest.mark.parametrize("index,layout,language", sample_matrix())
 def test_sample_renders_without_geometry_errors(sample_folders, tmp_path: Path, index: int, layout: str, language: str):
     folder, recipient = sample_folders[index]
     render = render_corpus_exhibit(folder, layout, language, tmp_path, recipient)
