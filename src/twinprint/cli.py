@@ -311,18 +311,19 @@ def print_rebuild(outcome: "Rebuild") -> None:
 @click.argument("pdf_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--profile", type=click.Choice(PROFILE_NAMES), default=None,
               help="Check against this profile (default: the one the PDF declares: PDF/X -> print, PDF/A -> archive…).")
-@click.option("--layout", "-l", default=None, help="The layout the PDF was made with: its page rule applies (booklet: a multiple of 4).")
+@click.option("--layout", "-l", default=None, help="The layout the PDF was made with: its page rule applies (booklet: a multiple of 4), "
+              "and page fill, orphans and widows are checked.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.pass_context
 def preflight_command(ctx: click.Context, pdf_file: Path, profile: str | None, layout: str | None, as_json: bool) -> None:
-    """Check a finished PDF for print: fonts, missing glyphs, images, colour, trim, QR codes, boxes. Errors exit 1."""
+    """Check a finished PDF for print: fonts, missing glyphs, images, colour, trim, QR codes, boxes, page geometry. Errors exit 1."""
     from .layout.lookup import layout_search_path
     from .layout.paper import page_settings
     from .prepress.inks import ink_table
     from .prepress.preflight import PreflightContext, preflight_file, report_table
 
     multiple = page_settings(layout, tuple(layout_search_path(ctx.obj["project"]))).page_multiple if layout else 1
-    report = preflight_file(pdf_file, PreflightContext(profile=profile, page_multiple=multiple))
+    report = preflight_file(pdf_file, PreflightContext(profile=profile, page_multiple=multiple, laid_out=layout is not None))
     if as_json:
         click.echo(report.to_json())
     else:

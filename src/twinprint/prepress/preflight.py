@@ -26,6 +26,7 @@ from rich.table import Table
 
 from ..errors import BuildError
 from .image_sources import content_images, image_source
+from .geometry import SectionFigures, geometry_problems, section_figures
 from .marks import Box, mm
 from .pdfscan import PageScan, font_name, is_embedded, notdef_codes, scan_pages, to_unicode_map
 
@@ -45,7 +46,7 @@ QR_QUIET_ZONE_MODULES = 4
 @dataclass(frozen=True)
 class Finding:
     severity: str  # "error" | "warning"
-    check: str  # boxes, fonts, glyphs, images, colour, trim, qr, pages
+    check: str  # boxes, fonts, glyphs, images, colour, trim, qr, pages, geometry
     message: str
     pages: tuple[int, ...] = ()  # 1-based
     # Machine-readable specifics, e.g. (field, characters it holds that cannot be drawn).
@@ -80,6 +81,9 @@ class PreflightContext:
     content_texts: tuple[tuple[str, str], ...] = ()  # (field, text) of the content, to name tofu sources
     chosen_cmyk: tuple[tuple[float, ...], ...] = ()  # CMYK colours the theme chose: small text in them only warns
     content_images: tuple[tuple[str, str, int, int], ...] = ()  # (field, file, width px, height px), to name image sources
+    sections: tuple[SectionFigures, ...] = ()  # each section's figures, to find those placed away from it
+    # A document laid out from content: check page fill, orphans and widows (a bare PDF may be anything).
+    laid_out: bool = False
 
 
 @dataclass
@@ -140,7 +144,8 @@ def build_context(profile: str, page_multiple: int, qr_codes: Iterable[Any], con
     """
     expected = tuple(ExpectedQr(q.page_index, q.url, q.side_px * 25.4 / 96) for q in qr_codes)
     texts = tuple(content_fields(content))
-    return PreflightContext(profile, page_multiple, min_qr_mm, expected, texts, content_images(texts, content_dir))
+    return PreflightContext(profile, page_multiple, min_qr_mm, expected, texts, content_images=content_images(texts, content_dir),
+                            sections=section_figures(content), laid_out=True)
 
 
 class PreflightFailed(BuildError):
@@ -454,6 +459,8 @@ def preflight_pdf(pdf_bytes: bytes, name: str, context: PreflightContext = Prefl
                 "inks": lambda: inks.check_total_ink(ink_pages, profile),
                 "small text": lambda: smalltext.check_small_text(pdf, profile, context.content_texts, context.chosen_cmyk),
                 **_independent_checks(document, pdf, profile, context),
+                "geometry": lambda: [Finding(p.severity, "geometry", p.message, (p.page,))
+                                     for p in geometry_problems(pdf_bytes, context.content_texts, context.sections, context.laid_out)],
             }
             for check, run in checks.items():
                 report.findings += run()
