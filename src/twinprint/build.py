@@ -17,6 +17,7 @@ from typing import Any
 from .content.load import EXHIBIT_FILE, load_exhibit
 from .layout.design import FIT_ATTEMPTS, FIT_SHRINK, Design, design_context, finish_layout, load_design
 from .errors import BuildError, ContentError, Problem, UsageError
+from .layout.fields import layout_prints, main_link, main_link_warning
 from .layout.fit import LayoutOverflow
 from .content.i18n import LocalisedExhibit, language_name, localise, pick_text, second_language
 from .layout.templates import LayoutRequest, builtin_root, layout_search_path, render_layout_html, template_files
@@ -56,6 +57,8 @@ class BuildRequest:
     strict: bool = False
     # Hosts a document may fetch from over http(s): twinprint.toml's [sandbox] allowed_hosts.
     allowed_hosts: tuple[str, ...] = ()
+    # List every missing translation, not only a summary of those the layout prints.
+    verbose: bool = False
 
 
 @dataclass
@@ -168,6 +171,7 @@ def template_context(exhibit: Exhibit, localised: LocalisedExhibit, request: Bui
         "anniversary": exhibit.anniversary(year),
         "cities": cities_in_both_scripts(exhibit, localised.language),
         "hero": hero_figure(localised.data, exhibit.hero),
+        "main_link": main_link(localised.data, request.layout)[0],
         "draft_translation": localised.language in draft_languages,
         "vars": variables,
         "fonts_url": (builtin_root() / "fonts").as_uri() + "/",
@@ -221,14 +225,34 @@ def render_fitted(exhibit: Exhibit, request: BuildRequest) -> tuple[RenderedPdf,
     raise AssertionError("unreachable")
 
 
+FIRST_FIELDS_LISTED = 3
+
+
 def translation_warnings(exhibit: Exhibit, localised: LocalisedExhibit, request: BuildRequest) -> list[str]:
-    """One warning per field that fell back to the default language (both languages of a bilingual build)."""
+    """Per language, one line: how many printed fields fell back to the default language, and the first of them.
+
+    Only fields the layout prints count (layout/fields.py); `verbose` lists every field, one line each.
+    """
     second = second_language(exhibit, dict(request.variables), localised.language)
-    return [
-        f"missing {each.language} translation, used {exhibit.default_language}: {path}"
-        for each in ([localised] + ([second] if second else []))
-        for path in each.fallbacks
-    ]
+    lines = []
+    for each in [localised] + ([second] if second else []):
+        if request.verbose:
+            lines += [f"missing {each.language} translation, used {exhibit.default_language}: {path}" for path in each.fallbacks]
+            continue
+        printed = [path for path in each.fallbacks if layout_prints(request.layout, path)]
+        if printed:
+            first = ", ".join(printed[:FIRST_FIELDS_LISTED]) + (", …" if len(printed) > FIRST_FIELDS_LISTED else "")
+            lines.append(f"missing {each.language} translation of {len(printed)} printed field{'s' if len(printed) > 1 else ''}, "
+                         f"used {exhibit.default_language}: {first} (--verbose lists all)")
+    return lines
+
+
+def link_warnings(exhibit: Exhibit, localised: LocalisedExhibit, request: BuildRequest) -> list[str]:
+    """Links printed with a derived label, and a main QR code that is not the call to action's."""
+    lines = [f"{path}: no label, printed the title of what carries the link" for path in exhibit.unlabelled_links()
+             if layout_prints(request.layout, f"{path}.label")]
+    fallback = main_link_warning(localised.data, request.layout)
+    return lines + ([fallback] if fallback else [])
 
 
 def sandbox_for(request: BuildRequest) -> SandboxFetcher:
@@ -273,7 +297,7 @@ def build_document(request: BuildRequest, exhibit: Exhibit | None = None) -> Bui
         write_atomically(output, rendered.pdf)
     except OSError as error:
         raise BuildError(f"{output}: cannot write the PDF: {error.strerror or error}") from None
-    warnings = translation_warnings(exhibit, localised, request)
+    warnings = translation_warnings(exhibit, localised, request) + link_warnings(exhibit, localised, request)
     result = BuildResult(request, output, rendered.page_count, warnings + rendered.warnings, rendered)
     if request.previews:
         for path, png in render_previews(output).items():

@@ -132,11 +132,30 @@ def _add_quote_originals(data: dict[str, Any], exhibit: Exhibit, language: str) 
                     quote_data["original"] = quote.text[original]
 
 
+def _label_links(links: list[dict[str, Any] | None], carrier_title: str) -> None:
+    for link in links:
+        if link is not None and link.get("label") is None:
+            link["label"] = carrier_title
+
+
+def _derive_link_labels(data: dict[str, Any]) -> None:
+    """A link without a label is labelled with the title of what carries it (Exhibit.unlabelled_links warns)."""
+    for section in data["sections"]:
+        _label_links(section["links"], section["title"])
+    if data["call_to_action"]:
+        _label_links([data["call_to_action"]["link"]], data["call_to_action"]["heading"])
+    if data["source"]:
+        _label_links([data["source"]["link"]], data["source"]["organisation"])
+    for contact in data["contacts"]:
+        _label_links([contact["link"]], contact["name"])
+
+
 def localise(exhibit: Exhibit, language: str) -> LocalisedExhibit:
     """The exhibit's texts in one language, falling back to its default language."""
     localiser = _Localiser(language, exhibit.default_language)
     data = localiser.record(exhibit, "")
     _add_quote_originals(data, exhibit, language)
+    _derive_link_labels(data)
     return LocalisedExhibit(language, data, localiser.fallbacks)
 
 
