@@ -14,6 +14,7 @@ from pathlib import Path
 from functools import partial
 from typing import Any
 
+from . import names
 from .content.load import EXHIBIT_FILE, load_exhibit
 from .layout.design import FIT_ATTEMPTS, FIT_SHRINK, Design, design_context, finish_layout, load_design
 from .errors import BuildError, ContentError, Problem, UsageError
@@ -22,6 +23,7 @@ from .layout.fit import LayoutOverflow
 from .content.i18n import LocalisedExhibit, language_name, localise, pick_text, second_language
 from .layout.templates import LayoutRequest, builtin_root, layout_search_path, render_layout_html, template_files
 from .content.model import Exhibit, Link, find_records
+from .content.rasters import RasterScaler, scaler_for
 from .layout.qr import qr_capacity_problem
 from .layout.paper import page_settings
 from .prepress.preflight import PreflightFailed, PreflightReport, build_context, finding_lines, preflight_pdf
@@ -72,22 +74,29 @@ class BuildResult:
     previews: list[Path] = field(default_factory=list)
 
 
+def variables_name_part(variables: tuple[tuple[str, str], ...]) -> str:
+    """`-<key>-<value slug>` per variable, in key order: every variable changes the document, so it names it."""
+    return "".join(f"-{names.slug(key)}-{names.slug(value)}" for key, value in sorted(variables))
+
+
 def output_name(slug: str, layout: str, language: str, profile: str = "screen", paper: str | None = None,
-                orientation: str | None = None) -> str:
+                orientation: str | None = None, variables: tuple[tuple[str, str], ...] = ()) -> str:
     """Output file name relative to the output folder.
 
-    `<slug>/<layout>[-<paper>[-landscape]].<lang>[.<profile>].pdf`: the paper part
-    only when a paper size was asked for, the profile part only when not 'screen'.
+    `<slug>/<layout>[-<paper>[-landscape]][-<variable>-<value>…].<lang>[.<profile>].pdf`: the paper part
+    only when a paper size was asked for, a part per `--set` variable (`booklet-recipient-lei-chen.en.pdf`,
+    `booklet-bilingual-zh.en.pdf`), the profile part only when not 'screen'.
     """
     variant = f"-{paper}" if paper else ""
     if orientation == "landscape":
         variant += "-landscape"
+    variant += variables_name_part(variables)
     suffix = "" if profile == "screen" else f".{profile}"
     return f"{slug}/{layout}{variant}.{language}{suffix}.pdf"
 
 
 def request_output(request: BuildRequest, slug: str) -> Path:
-    name = output_name(slug, request.layout, request.language, request.profile, request.paper, request.orientation)
+    name = output_name(slug, request.layout, request.language, request.profile, request.paper, request.orientation, request.variables)
     return inside_output_folder(Path(request.output_dir), name)
 
 
@@ -216,7 +225,8 @@ def render_fitted(exhibit: Exhibit, request: BuildRequest) -> tuple[RenderedPdf,
         options = PdfOptions(qr_error_correction=request.qr_error_correction,
                              weasyprint_options=profile_pdf_options(request.profile, request.content_dir))
         try:
-            rendered = render_pdf(html, base_url, sandbox_for(request), options, after_layout=partial(finish_layout, design=design))
+            rendered = render_pdf(html, base_url, sandbox_for(request, image_scaler_for(request, design)), options,
+                                  after_layout=partial(finish_layout, design=design))
             return rendered, localised
         except LayoutOverflow as overflow:
             if attempt == FIT_ATTEMPTS - 1 or not any(o.fitted for o in overflow.overflows):
@@ -255,13 +265,19 @@ def link_warnings(exhibit: Exhibit, localised: LocalisedExhibit, request: BuildR
     return lines + ([fallback] if fallback else [])
 
 
-def sandbox_for(request: BuildRequest) -> SandboxFetcher:
+def image_scaler_for(request: BuildRequest, design: Design) -> RasterScaler:
+    """Rasters at the profile's resolution over the whole page and its bleed: no image prints larger."""
+    bleed_mm = 2 * request.bleed_mm if request.profile == "print" else 0
+    return scaler_for(request.profile, design.paper.width_mm + bleed_mm, design.paper.height_mm + bleed_mm, request.output_dir)
+
+
+def sandbox_for(request: BuildRequest, scaler: RasterScaler | None = None) -> SandboxFetcher:
     roots = {Path(request.project_root).resolve(), builtin_root(), Path(request.content_dir).resolve()}
     layouts = template_files(tuple(layout_search_path(request.project_root)))
     content = sorted(p for p in Path(request.content_dir).rglob("*") if p.suffix in (".yaml", ".md", ".svg", ".css"))
     document = f"{Path(request.content_dir) / 'exhibit.yaml'} (layout {request.layout!r})"
     return SandboxFetcher(allowed_roots=tuple(sorted(roots)), allowed_hosts=request.allowed_hosts,
-                          referrers=tuple(layouts + content), document=document)
+                          referrers=tuple(layouts + content), document=document, scale_image=scaler.scale if scaler else None)
 
 
 # Read once, at import: os.umask can only be read by setting it, which is not thread-safe later.

@@ -58,6 +58,8 @@ class SandboxFetcher(URLFetcher):
     document: str = "the document"
     fetched: dict[str, str] = field(default_factory=dict)  # url -> sha256 of the bytes
     refused: list[str] = field(default_factory=list)
+    # Rasters are handed to WeasyPrint through this (content/rasters.py): scaled to what the page can print.
+    scale_image: Callable[[Path, bytes], bytes] | None = None
 
     def __post_init__(self) -> None:
         super().__init__(timeout=self.timeout_s, allowed_protocols=("data",), allow_redirects=False)
@@ -113,6 +115,8 @@ class SandboxFetcher(URLFetcher):
             self.refuse(url, f"larger than {MAX_FILE_BYTES} bytes")
         data = path.read_bytes()
         self.fetched[path.as_uri()] = _sha256_of_file(path, data)
+        if self.scale_image is not None:
+            data = self.scale_image(path, data)
         return weasyprint.urls.URLFetcherResponse(path.as_uri(), data)
 
     def allows_file(self, path: Path) -> bool:
