@@ -20,7 +20,7 @@ from .layout.design import FIT_ATTEMPTS, FIT_SHRINK, Design, design_context, fin
 from .errors import BuildError, ContentError, Problem, UsageError
 from .layout.fields import layout_prints, main_link, main_link_warning
 from .layout.fit import LayoutOverflow
-from .content.i18n import LocalisedExhibit, language_name, localise, pick_text, second_language
+from .content.i18n import LocalisedExhibit, language_name, localise, localised_text, second_language
 from .layout.templates import LayoutRequest, builtin_root, layout_search_path, render_layout_html, template_files
 from .content.model import Exhibit, Link, find_records
 from .content.rasters import RasterScaler, scaler_for
@@ -156,9 +156,9 @@ def cities_in_both_scripts(exhibit: Exhibit, language: str) -> list[dict[str, st
     latin_language = "en" if language == "zh" else language
     return [
         {
-            "latin": pick_text(city.name, latin_language, exhibit.default_language)[0],
-            "hanzi": pick_text(city.name, "zh", exhibit.default_language)[0],
-            "country": pick_text(city.country, language, exhibit.default_language)[0],
+            "latin": localised_text(city.name, latin_language, exhibit.default_language),
+            "hanzi": localised_text(city.name, "zh", exhibit.default_language),
+            "country": localised_text(city.country, language, exhibit.default_language),
         }
         for city in exhibit.cities
     ]

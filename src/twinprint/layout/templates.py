@@ -14,7 +14,8 @@ from markdown_it import MarkdownIt
 from markupsafe import Markup
 
 from ..errors import LayoutError
-from ..content.i18n import translations_for
+from ..content.i18n import plain, translations_for
+from .typography import cjk_spacing_html, phrases
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 LAYOUT_ENTRY = "layout.html"
@@ -47,14 +48,19 @@ _MARKDOWN = MarkdownIt("commonmark", {"html": False, "linkify": False, "typograp
 
 
 def markdown_to_html(text: str | None) -> Markup:
-    """Markdown to HTML with raw HTML disabled: content can only produce safe markup."""
-    return Markup(_MARKDOWN.render(text or ""))
+    """Markdown to HTML with raw HTML disabled: content can only produce safe markup.
+
+    Chinese gets CJK-Latin spacing; a text in another language than the document's keeps its `lang`.
+    """
+    html = Markup(cjk_spacing_html(_MARKDOWN.render(plain(text or ""))))
+    lang = getattr(text, "lang", None)
+    return Markup('<div lang="{}">{}</div>').format(lang, html) if lang else html
 
 
 def qr_placeholder(url: str, side_mm: float, label: str = "") -> Markup:
     """An empty box that the PDF stage fills with the vector QR code of `url`."""
     return Markup('<span class="qr" data-qr="{url}" style="width:{side}mm;height:{side}mm" role="img" aria-label="{label}"></span>').format(
-        url=url, side=f"{side_mm:.2f}", label=label or f"QR code: {url}"
+        url=url, side=f"{side_mm:.2f}", label=plain(label) or f"QR code: {url}"
     )
 
 
@@ -81,6 +87,8 @@ def _environment(search_path: tuple[Path, ...], language: str) -> jinja2.Environ
     )
     env.install_gettext_translations(translations_for(language), newstyle=True)  # type: ignore[attr-defined]
     env.filters["markdown"] = markdown_to_html
+    env.filters["phrases"] = phrases
+    env.filters["plain"] = plain
     env.globals["qr"] = qr_placeholder
     return env
 
