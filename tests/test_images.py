@@ -177,3 +177,9 @@ def test_a_6000_px_photo_reaches_the_screen_pdf_at_150_dpi_of_its_page(tmp_path:
     rows = subprocess.run(["pdfimages", "-list", str(result.output)], check=True, capture_output=True, text=True).stdout.splitlines()[2:]
     sizes = [(int(row.split()[3]), int(row.split()[4])) for row in rows]
     assert sizes and all(max(size) <= 1754 for size in sizes), sizes
+    # What a finding about a placed image needs: its file and field, matched by the pixels rendered.
+    from twinprint.content.load import load_exhibit
+    from twinprint.content.rasters import ImageSource, image_sources
+
+    sources = image_sources(load_exhibit(folder), folder, result.rendered.image_sizes)
+    assert sources == [ImageSource(1240, 827, "images/photo.png", "sections[0].figures[0].image")]

@@ -19,6 +19,7 @@ from pathlib import Path
 from PIL import Image, ImageOps
 
 from .images import RASTER_FORMATS
+from .model import Exhibit, Figure, find_records
 
 PROFILE_DPI = {"screen": 150, "accessible": 150, "archive": 300, "print": 450}
 DEFAULT_DPI = 300
@@ -83,6 +84,35 @@ class RasterScaler:
             if len(_MEMORY) >= _MEMORY_LIMIT:
                 _MEMORY.pop(next(iter(_MEMORY)))
             _MEMORY[key] = data
+
+
+def raster_size(data: bytes) -> tuple[int, int] | None:
+    """Width and height in pixels of a raster image, from its header; None for anything else."""
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            return image.size
+    except (OSError, ValueError):
+        return None
+
+
+@dataclass(frozen=True)
+class ImageSource:
+    """A raster as WeasyPrint got it, and where the content names it: for findings about a placed image."""
+
+    width_px: int
+    height_px: int
+    file: str  # as the content names it, e.g. images/photo.png
+    field: str  # e.g. sections[2].figures[0].image
+
+
+def image_sources(exhibit: Exhibit, content_dir: Path, image_sizes: dict[str, tuple[int, int]]) -> list[ImageSource]:
+    """Each figure's raster with the pixels it was rendered at (RenderedPdf.image_sizes): match a placed image by size."""
+    sources = []
+    for path, figure in find_records(exhibit, Figure):
+        size = image_sizes.get((Path(content_dir) / figure.image).resolve().as_uri())
+        if size:
+            sources.append(ImageSource(size[0], size[1], figure.image, f"{path}.image"))
+    return sources
 
 
 def _scaled(data: bytes, size: tuple[int, int], to_jpeg: bool) -> bytes:
