@@ -17,10 +17,12 @@ from .confine import check_content_folder, readable_roots
 from .content.load import EXHIBIT_FILE, load_exhibit
 from .layout.design import FIT_ATTEMPTS, FIT_SHRINK, Design, design_context, finish_layout, load_design
 from .errors import BuildError, ContentError, Problem
+from .layout.fields import layout_prints, main_link, main_link_warning
 from .layout.fit import LayoutOverflow
-from .content.i18n import LocalisedExhibit, language_name, localise, pick_text, second_language
+from .content.i18n import LocalisedExhibit, language_name, localise, localised_text, second_language
 from .layout.templates import LayoutRequest, builtin_root, layout_search_path, render_layout_html, template_files
 from .content.model import Exhibit, Link, find_records
+from .content.rasters import RasterScaler, scaler_for
 from .layout.qr import qr_capacity_problem
 from .layout.paper import page_settings
 from .prepress.preflight import PreflightFailed, PreflightReport, build_context, finding_lines, preflight_pdf
@@ -73,9 +75,9 @@ def cities_in_both_scripts(exhibit: Exhibit, language: str) -> list[dict[str, st
     latin_language = "en" if language == "zh" else language
     return [
         {
-            "latin": pick_text(city.name, latin_language, exhibit.default_language)[0],
-            "hanzi": pick_text(city.name, "zh", exhibit.default_language)[0],
-            "country": pick_text(city.country, language, exhibit.default_language)[0],
+            "latin": localised_text(city.name, latin_language, exhibit.default_language),
+            "hanzi": localised_text(city.name, "zh", exhibit.default_language),
+            "country": localised_text(city.country, language, exhibit.default_language),
         }
         for city in exhibit.cities
     ]
@@ -97,6 +99,7 @@ def template_context(exhibit: Exhibit, localised: LocalisedExhibit, request: Bui
         "anniversary": exhibit.anniversary(year),
         "cities": cities_in_both_scripts(exhibit, localised.language),
         "hero": hero_figure(localised.data, exhibit.hero),
+        "main_link": main_link(localised.data, request.layout)[0],
         "draft_translation": localised.language in draft_languages,
         "vars": variables,
         "fonts_url": (builtin_root() / "fonts").as_uri() + "/",
@@ -142,7 +145,8 @@ def render_fitted(exhibit: Exhibit, request: BuildRequest) -> tuple[RenderedPdf,
         options = PdfOptions(qr_error_correction=request.qr_error_correction,
                              weasyprint_options=profile_pdf_options(request.profile, request.content_dir))
         try:
-            rendered = render_pdf(html, base_url, sandbox_for(request), options, after_layout=partial(finish_layout, design=design))
+            rendered = render_pdf(html, base_url, sandbox_for(request, image_scaler_for(request, design)), options,
+                                  after_layout=partial(finish_layout, design=design))
             return rendered, localised
         except LayoutOverflow as overflow:
             if attempt == FIT_ATTEMPTS - 1 or not any(o.fitted for o in overflow.overflows):
@@ -151,23 +155,49 @@ def render_fitted(exhibit: Exhibit, request: BuildRequest) -> tuple[RenderedPdf,
     raise AssertionError("unreachable")
 
 
+FIRST_FIELDS_LISTED = 3
+
+
 def translation_warnings(exhibit: Exhibit, localised: LocalisedExhibit, request: BuildRequest) -> list[str]:
-    """One warning per field that fell back to the default language (both languages of a bilingual build)."""
+    """Per language, one line: how many printed fields fell back to the default language, and the first of them.
+
+    Only fields the layout prints count (layout/fields.py); `verbose` lists every field, one line each.
+    """
     second = second_language(exhibit, dict(request.variables), localised.language)
-    return [
-        f"missing {each.language} translation, used {exhibit.default_language}: {path}"
-        for each in ([localised] + ([second] if second else []))
-        for path in each.fallbacks
-    ]
+    lines = []
+    for each in [localised] + ([second] if second else []):
+        if request.verbose:
+            lines += [f"missing {each.language} translation, used {exhibit.default_language}: {path}" for path in each.fallbacks]
+            continue
+        printed = [path for path in each.fallbacks if layout_prints(request.layout, path)]
+        if printed:
+            first = ", ".join(printed[:FIRST_FIELDS_LISTED]) + (", …" if len(printed) > FIRST_FIELDS_LISTED else "")
+            lines.append(f"missing {each.language} translation of {len(printed)} printed field{'s' if len(printed) > 1 else ''}, "
+                         f"used {exhibit.default_language}: {first} (--verbose lists all)")
+    return lines
 
 
-def sandbox_for(request: BuildRequest) -> SandboxFetcher:
+def link_warnings(exhibit: Exhibit, localised: LocalisedExhibit, request: BuildRequest) -> list[str]:
+    """Links printed with a derived label, and a main QR code that is not the call to action's."""
+    lines = [f"{path}: no label, printed the title of what carries the link" for path in exhibit.unlabelled_links()
+             if layout_prints(request.layout, f"{path}.label")]
+    fallback = main_link_warning(localised.data, request.layout)
+    return lines + ([fallback] if fallback else [])
+
+
+def image_scaler_for(request: BuildRequest, design: Design) -> RasterScaler:
+    """Rasters at the profile's resolution over the whole page and its bleed: no image prints larger."""
+    bleed_mm = 2 * request.bleed_mm if request.profile == "print" else 0
+    return scaler_for(request.profile, design.paper.width_mm + bleed_mm, design.paper.height_mm + bleed_mm, request.output_dir)
+
+
+def sandbox_for(request: BuildRequest, scaler: RasterScaler | None = None) -> SandboxFetcher:
     roots = {*readable_roots(request.project_root), Path(request.content_dir).resolve()}
     layouts = template_files(tuple(layout_search_path(request.project_root)))
     content = sorted(p for p in Path(request.content_dir).rglob("*") if p.suffix in (".yaml", ".md", ".svg", ".css"))
     document = f"{Path(request.content_dir) / 'exhibit.yaml'} (layout {request.layout!r})"
     return SandboxFetcher(allowed_roots=tuple(sorted(roots)), allowed_hosts=request.allowed_hosts,
-                          referrers=tuple(layouts + content), document=document)
+                          referrers=tuple(layouts + content), document=document, scale_image=scaler.scale if scaler else None)
 
 
 def build_document(request: BuildRequest, exhibit: Exhibit | None = None) -> BuildResult:
@@ -183,7 +213,7 @@ def build_document(request: BuildRequest, exhibit: Exhibit | None = None) -> Bui
         write_atomically(output, rendered.pdf)
     except OSError as error:
         raise BuildError(f"{output}: cannot write the PDF: {error.strerror or error}") from None
-    warnings = translation_warnings(exhibit, localised, request)
+    warnings = translation_warnings(exhibit, localised, request) + link_warnings(exhibit, localised, request)
     result = BuildResult(request, output, rendered.page_count, warnings + rendered.warnings, rendered)
     if request.previews:
         for path, png in render_previews(output).items():

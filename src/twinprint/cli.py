@@ -158,6 +158,7 @@ def profile_options(command: Any) -> Any:
 @click.option("--set", "assignments", multiple=True, metavar="KEY=VALUE", help="Set a layout variable, e.g. recipient=\"…\".")
 @click.option("--qr-ec", type=click.Choice(["L", "M", "Q", "H"]), default="M", show_default=True, help="QR error correction level.")
 @click.option("--strict", is_flag=True, help="Missing translations are errors, not warnings.")
+@click.option("--verbose", "-v", is_flag=True, help="List every missing translation, not a summary of the printed ones.")
 @paper_options
 @profile_options
 @click.option("--jobs", "-j", "workers", type=click.IntRange(min=1), default=None, help="Worker processes (default: one per core).")
@@ -170,7 +171,7 @@ def profile_options(command: Any) -> Any:
 def build(ctx: click.Context, content_dirs: tuple[Path, ...], layout: str, lang: str, output: Path,
           assignments: tuple[str, ...], qr_ec: str, strict: bool, paper: str | None, orientation: str | None, theme: str,
           workers: int | None, force: bool, fail_fast: bool, cluster: str | None, timeout: float | None,
-          profile: str, bleed: float, no_preflight: bool, png: bool) -> None:
+          profile: str, bleed: float, no_preflight: bool, png: bool, verbose: bool) -> None:
     """Build PDFs: what twinprint.toml declares, or build/<slug>/<layout>[-<paper>].<lang>.pdf for each CONTENT_DIR.
 
     With no CONTENT_DIR and a twinprint.toml, --layout and --lang pick among its jobs; without a
@@ -193,7 +194,8 @@ def build(ctx: click.Context, content_dirs: tuple[Path, ...], layout: str, lang:
         allowed_hosts = project_allowed_hosts(project)
         requests = [
             BuildRequest(folder, layout, lang, output, project, variables, qr_ec, strict=strict, paper=paper, orientation=orientation, theme=theme,
-                         profile=profile, bleed_mm=bleed, preflight=not no_preflight, previews=png, allowed_hosts=allowed_hosts)
+                         profile=profile, bleed_mm=bleed, preflight=not no_preflight, previews=png, allowed_hosts=allowed_hosts,
+                         verbose=verbose)
             for folder in content_folders(project, content_dirs)
         ]
         check_command_line_values(requests[0])

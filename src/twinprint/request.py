@@ -46,24 +46,37 @@ class BuildRequest:
     strict: bool = False
     # Hosts a document may fetch from over http(s): twinprint.toml's [sandbox] allowed_hosts.
     allowed_hosts: tuple[str, ...] = ()
+    # List every missing translation, not only a summary of those the layout prints.
+    verbose: bool = False
+
+
+def variables_name_part(variables: tuple[tuple[str, str], ...]) -> str:
+    """`-<key>-<value slug>` per variable, in key order: every variable changes the document, so it names it."""
+    if not variables:
+        return ""
+    from .names import slug
+
+    return "".join(f"-{slug(key)}-{slug(value)}" for key, value in sorted(variables))
 
 
 def output_name(slug: str, layout: str, language: str, profile: str = "screen", paper: str | None = None,
-                orientation: str | None = None) -> str:
+                orientation: str | None = None, variables: tuple[tuple[str, str], ...] = ()) -> str:
     """Output file name relative to the output folder.
 
-    `<slug>/<layout>[-<paper>[-landscape]].<lang>[.<profile>].pdf`: the paper part
-    only when a paper size was asked for, the profile part only when not 'screen'.
+    `<slug>/<layout>[-<paper>[-landscape]][-<variable>-<value>…].<lang>[.<profile>].pdf`: the paper part
+    only when a paper size was asked for, a part per `--set` variable (`booklet-recipient-lei-chen.en.pdf`,
+    `booklet-bilingual-zh.en.pdf`), the profile part only when not 'screen'.
     """
     variant = f"-{paper}" if paper else ""
     if orientation == "landscape":
         variant += "-landscape"
+    variant += variables_name_part(variables)
     suffix = "" if profile == "screen" else f".{profile}"
     return f"{slug}/{layout}{variant}.{language}{suffix}.pdf"
 
 
 def request_output(request: BuildRequest, slug: str) -> Path:
-    name = output_name(slug, request.layout, request.language, request.profile, request.paper, request.orientation)
+    name = output_name(slug, request.layout, request.language, request.profile, request.paper, request.orientation, request.variables)
     return inside_output_folder(Path(request.output_dir), name)
 
 

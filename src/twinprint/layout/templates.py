@@ -16,8 +16,9 @@ from markupsafe import Markup
 
 from ..confine import refuse_unless_readable
 from ..errors import LayoutError
-from ..content.i18n import translations_for
+from ..content.i18n import plain, translations_for
 from .qr import FittedQr, fit_qr
+from .typography import cjk_spacing_html, phrases
 
 # Where layouts are found is light to import (the command line checks --layout at start-up); re-exported here.
 from .lookup import BUILTIN_PREFIX, LAYOUT_ENTRY, available_layouts, builtin_root, layout_search_path, project_root_of, template_files  # noqa: F401
@@ -26,8 +27,13 @@ _MARKDOWN = MarkdownIt("commonmark", {"html": False, "linkify": False, "typograp
 
 
 def markdown_to_html(text: str | None) -> Markup:
-    """Markdown to HTML with raw HTML disabled: content can only produce safe markup."""
-    return Markup(_MARKDOWN.render(text or ""))
+    """Markdown to HTML with raw HTML disabled: content can only produce safe markup.
+
+    Chinese gets CJK-Latin spacing; a text in another language than the document's keeps its `lang`.
+    """
+    html = Markup(cjk_spacing_html(_MARKDOWN.render(plain(text or ""))))
+    lang = getattr(text, "lang", None)
+    return Markup('<div lang="{}">{}</div>').format(lang, html) if lang else html
 
 
 def qr_placeholder(url: str, side_mm: float, label: str = "", fitted: FittedQr | None = None) -> Markup:
@@ -38,7 +44,7 @@ def qr_placeholder(url: str, side_mm: float, label: str = "", fitted: FittedQr |
     level = f' data-qr-ec="{fitted.error_correction}"' if fitted else ""
     return Markup('<span class="qr" data-qr="{url}"' + level + ' style="width:{side}mm;height:{side}mm" '
                   'role="img" aria-label="{label}"></span>').format(
-        url=url, side=f"{fitted.side_mm if fitted else side_mm:.2f}", label=label or f"QR code: {url}"
+        url=url, side=f"{fitted.side_mm if fitted else side_mm:.2f}", label=plain(label) or f"QR code: {url}"
     )
 
 
@@ -99,6 +105,8 @@ def _environment(search_path: tuple[Path, ...], language: str) -> jinja2.Environ
     )
     env.install_gettext_translations(translations_for(language), newstyle=True)  # type: ignore[attr-defined]
     env.filters["markdown"] = markdown_to_html
+    env.filters["phrases"] = phrases
+    env.filters["plain"] = plain
     env.globals["qr"] = layout_qr
     env.globals["qr_side"] = layout_qr_side
     return env

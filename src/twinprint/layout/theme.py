@@ -91,7 +91,7 @@ class Theme(_ThemePart):
         f = self.fonts
         latin = [f'  --tp-serif: "{f.serif}", "{f.cjk_serif}";', f'  --tp-sans: "{f.sans}", "{f.cjk_sans}";']
         cjk = [f'  --tp-serif: "{f.cjk_serif}", "{f.serif}";', f'  --tp-sans: "{f.cjk_sans}", "{f.sans}";']
-        families = [f'  --tp-cjk-serif: "{f.cjk_serif}";', f'  --tp-cjk-sans: "{f.cjk_sans}";']
+        families = [f'  --tp-cjk-serif: "{f.cjk_serif}", "{f.serif}";', f'  --tp-cjk-sans: "{f.cjk_sans}", "{f.sans}";']
         blocks = faces + [":root {", *colours, *latin, *families, "}", "html:lang(zh) {", *cjk, "}"]
         return Markup("\n".join(blocks) + "\n")
 
