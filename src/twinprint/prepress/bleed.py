@@ -54,7 +54,7 @@ def bare_bleed(page: pypdfium2.PdfPage, page_obj: pikepdf.Object, page_index: in
     trim = Box.of(page_obj.get("/TrimBox", page_obj.MediaBox))
     bleed = Box.of(page_obj.get("/BleedBox", page_obj.MediaBox))
     scale = BLEED_DPI / 72
-    image = page.render(scale=scale, crop=(0, 0, 0, 0)).to_pil().convert("RGB")
+    image = page.render(scale=scale).to_pil().convert("RGB")
     # Coordinates on the rendered media box: PDF points measured from its left and top edges.
     width_px, height_px = image.size
     sx = width_px / media.width

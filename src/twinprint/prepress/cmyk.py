@@ -212,7 +212,8 @@ def _convert_function(function: pikepdf.Object) -> None:
 def _convert_sampled(function: pikepdf.Stream) -> None:
     """A sampled function's RGB samples become 8-bit CMYK samples (Decode and Range [0 1] per ink)."""
     bits = int(function.BitsPerSample)
-    samples = array("B" if bits == 8 else "H", function.read_bytes()[: len(function.read_bytes()) // (bits // 8) * (bits // 8)])
+    data = function.read_bytes()
+    samples = array("B" if bits == 8 else "H", data[: len(data) // (bits // 8) * (bits // 8)])
     if bits == 16 and array("H", [1]).tobytes() != b"\x00\x01":
         samples.byteswap()  # samples are big-endian
     top = (1 << bits) - 1
@@ -265,12 +266,15 @@ def _is_rgb(space: pikepdf.Object | None) -> bool:
 
 
 def _convert_shadings(pdf: pikepdf.Pdf, count: ConversionCount) -> None:
-    """Every shading, whether a numbered object or a direct one inside a resource dictionary or pattern."""
+    """Every shading, whether a numbered object or a direct one inside a resource dictionary or pattern.
+
+    (A shading met twice is left alone the second time: its functions already give four values.)
+    """
     done: set[int] = set()
     resource_dicts = [page.obj.get("/Resources") for page in pdf.pages]
     resource_dicts += [obj.get("/Resources") for obj in _objects(pdf) if "/Resources" in obj]
     for resources in resource_dicts:
-        for _, shading, owner in shadings_in(resources):
+        for _, shading, owner in shadings_in(resources, nested=False):
             key = id(shading) if not shading.is_indirect else shading.objgen[0]
             if key not in done and _convert_shading(pdf, shading, owner):
                 count.shadings += 1

@@ -54,9 +54,9 @@ def function_outputs(function: pikepdf.Object) -> int | None:
     return None
 
 
-def shadings_in(resources: pikepdf.Object | None, depth: int = 0) -> Iterator[tuple[str, pikepdf.Object, pikepdf.Object]]:
+def shadings_in(resources: pikepdf.Object | None, depth: int = 0, nested: bool = True) -> Iterator[tuple[str, pikepdf.Object, pikepdf.Object]]:
     """(resource name, shading, the resources its colour space names refer to) of shadings and shading patterns
-    reachable from `resources`: its /Shading and /Pattern entries, and those of the forms and tiling patterns it holds."""
+    in `resources`: its /Shading and /Pattern entries, and (`nested`) those of the forms and tiling patterns it holds."""
     if not isinstance(resources, pikepdf.Dictionary) or depth > 12:
         return
     for name, shading in resources.get("/Shading", {}).items():
@@ -64,8 +64,8 @@ def shadings_in(resources: pikepdf.Object | None, depth: int = 0) -> Iterator[tu
     for name, pattern in resources.get("/Pattern", {}).items():
         if "/Shading" in pattern:
             yield name, pattern.Shading, resources
-        elif "/Resources" in pattern:
+        elif "/Resources" in pattern and nested:
             yield from shadings_in(pattern.Resources, depth + 1)
-    for xobject in resources.get("/XObject", {}).values():
+    for xobject in resources.get("/XObject", {}).values() if nested else ():
         if xobject.get("/Subtype") == "/Form" and "/Resources" in xobject:
             yield from shadings_in(xobject.Resources, depth + 1)

@@ -9,7 +9,7 @@ type one ink and preflight can check that it has one.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Iterator
 
 import pikepdf
@@ -104,7 +104,7 @@ def _walk(content: pikepdf.Object, resources: pikepdf.Object, ctm: Matrix, page_
             if form is not None and form.get("/Subtype") == "/Form":
                 matrix = tuple(float(v) for v in form.get("/Matrix", IDENTITY))
                 yield from _walk(form, form.get("/Resources", resources), multiply(matrix, ctm),  # type: ignore[arg-type]
-                                 page_index, replace(fill), depth + 1)
+                                 page_index, fill, depth + 1)
 
 
 def text_runs(pdf: pikepdf.Pdf) -> Iterator[TextRun]:
