@@ -17,11 +17,12 @@ from typing import TYPE_CHECKING
 
 from ..request import BuildRequest, inside_output_folder, request_output, resolve_languages
 from ..errors import ContentError, TwinprintError, UsageError
-from .plancache import LanguageCache
+from ..request import ALL_LANGUAGES, DEFAULT_TIMEOUT_S
+from .plancache import LanguageCache, PlanCache
 
 if TYPE_CHECKING:
     from ..content.model import Exhibit
-from .manifest import ALL_LANGUAGES, DEFAULT_TIMEOUT_S, JobGroup, ProjectManifest, content_folders_of, parse_manifest, toml_line
+    from .manifest import JobGroup
 
 
 @dataclass(frozen=True)
@@ -138,7 +139,18 @@ def _group_requests(group: JobGroup, folders: list[Path], output_dir: Path, proj
 def plan_from_manifest(file: Path, project_root: Path, output_dir: Path | None = None,
                        layouts: tuple[str, ...] = (), languages: tuple[str, ...] = ()) -> Plan:
     """Every job twinprint.toml declares (optionally only those of some layouts / languages)."""
-    manifest: ProjectManifest = parse_manifest(file)
+    remembered = PlanCache(file, project_root, output_dir, (layouts, languages))
+    if (plan := remembered.plan()) is not None:
+        return plan
+    plan = _plan_manifest(file, project_root, output_dir, layouts, languages)
+    remembered.store(plan)
+    return plan
+
+
+def _plan_manifest(file: Path, project_root: Path, output_dir: Path | None, layouts: tuple[str, ...], languages: tuple[str, ...]) -> Plan:
+    from .manifest import content_folders_of, parse_manifest, toml_line  # pydantic: only when the plan must be made anew
+
+    manifest = parse_manifest(file)
     text = file.read_text(encoding="utf-8")
     output = Path(output_dir) if output_dir is not None else Path(project_root) / manifest.build.output
     plan = Plan(output, timeout_s=manifest.build.timeout)
