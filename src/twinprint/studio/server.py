@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 import webbrowser
 from pathlib import Path
 from typing import Any, Callable
@@ -68,6 +69,7 @@ class Studio:
                     return None
                 live = self.documents[name] = LiveDocument(job, page_px_for(page_px))
                 self.rebuild(name)
+            live.last_viewed = time.monotonic()
             return live
 
     def rebuild(self, name: str) -> None:
@@ -111,7 +113,7 @@ class Studio:
 
     def changed(self, paths: list[Path]) -> None:
         """Rebuild every open document that reads one of these files; tell the home page."""
-        for name, live in list(self.documents.items()):
+        for name, live in sorted(self.documents.items(), key=lambda item: -item[1].last_viewed):
             folders = watched_folders(live.job.request)
             if any(path.is_relative_to(folder) for path in paths for folder in folders):
                 self.rebuild(name)
