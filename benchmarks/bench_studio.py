@@ -90,6 +90,12 @@ def get(port: int, path: str) -> bytes:
     return connection.getresponse().read()
 
 
+def post(port: int, path: str) -> None:
+    connection = http.client.HTTPConnection("127.0.0.1", port)
+    connection.request("POST", path)
+    connection.getresponse().read()
+
+
 def edit_file(path: Path, old: str, new: str) -> None:
     text = path.read_text(encoding="utf-8")
     assert old in text, f"{path}: {old!r} not found"
@@ -116,6 +122,7 @@ def timed_edits(port: int, listener: EventListener, job: str, file: Path, words:
             times.append(elapsed)
         listener.wait_for(lambda e: e.get("job") == job and e["type"] in ("findings", "error"))
         current, other = other, current
+    post(port, f"/close/{job}")  # as the browser does when it leaves the page: the next document is measured alone
     return times
 
 

@@ -60,7 +60,7 @@ class Studio:
     # --- documents -------------------------------------------------------------------------
 
     def document(self, name: str, page_px: int | None = None) -> LiveDocument | None:
-        """The live document of a job, opened (and its first build queued) on first use."""
+        """The live document of a job for one more viewer, opened (and its first build queued) on first use."""
         with self._lock:
             live = self.documents.get(name)
             if live is None:
@@ -69,8 +69,19 @@ class Studio:
                     return None
                 live = self.documents[name] = LiveDocument(job, page_px_for(page_px))
                 self.rebuild(name)
+            elif live.stale:
+                live.stale = False
+                self.rebuild(name)
+            live.viewers += 1
             live.last_viewed = time.monotonic()
             return live
+
+    def close(self, name: str) -> None:
+        """A browser page stopped showing the document: its pages stay, its rebuilds wait until it is shown again."""
+        with self._lock:
+            live = self.documents.get(name)
+            if live is not None:
+                live.viewers = max(0, live.viewers - 1)
 
     def rebuild(self, name: str) -> None:
         if name not in self._queued:
@@ -116,7 +127,10 @@ class Studio:
         for name, live in sorted(self.documents.items(), key=lambda item: -item[1].last_viewed):
             folders = watched_folders(live.job.request)
             if any(path.is_relative_to(folder) for path in paths for folder in folders):
-                self.rebuild(name)
+                if live.viewers:
+                    self.rebuild(name)
+                else:
+                    live.stale = True
         if any(path.name == "twinprint.toml" for path in paths):
             self.plan = self.board.plan()
         self.events.publish({"type": "jobs"})
@@ -205,6 +219,10 @@ def make_app(studio: Studio) -> Starlette:
             return Response(status_code=404)
         return Response(data, media_type="application/pdf", headers={"Content-Disposition": f'attachment; filename="{Path(name).name}"'})
 
+    def close(request: Request) -> Response:
+        studio.close(request.path_params["name"])
+        return Response(status_code=204)
+
     def approve(request: Request) -> JSONResponse:
         error = studio.approve(request.path_params["name"])
         return JSONResponse({"ok": error is None, "error": error})
@@ -223,6 +241,7 @@ def make_app(studio: Studio) -> Starlette:
         Route("/thumb/{name:path}", thumbnail), Route("/build/{name:path}", build, methods=["POST"]),
         Route("/doc/{name:path}", document_page), Route("/state/{name:path}", document_state),
         Route("/page/{number:int}/{name:path}", page_image), Route("/pdf/{name:path}", pdf),
+        Route("/close/{name:path}", close, methods=["POST"]),
         Route("/approve/{name:path}", approve, methods=["POST"]), Route("/diff/{name:path}", diff),
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
     ])
