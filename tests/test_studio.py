@@ -5,7 +5,8 @@ appears; an edit to the content brings a new image by itself; a character no
 font can draw gets a preflight mark over the spot where poppler (not the
 studio's pdfium) finds it; broken YAML shows its one-line error and keeps the
 last good page; fixing it brings the page back; the diff against the build
-approved at the start shows the one changed page; two languages side by side.
+approved at the start shows the one changed page; two languages side by side;
+back home, a click builds a stale job with the batch and its card turns up to date.
 The screenshot with the mark is saved (STUDIO_SCREENSHOT=docs/img/studio.png
 writes the README's).
 """
@@ -180,3 +181,14 @@ def test_live_preview_marks_and_errors_in_a_real_browser(project, studio_url, br
     page.wait_for_function("""() => [...document.querySelectorAll("section.doc .page[data-n='1'] img")]
                                   .filter((image) => image.complete && image.naturalWidth > 0).length === 2""", timeout=WAIT_MS)
     assert page.locator("section.doc h2").all_inner_texts() == [POSTER, POSTER.replace(".en.", ".it.")]
+
+    # Home again: a click builds the stale Italian poster with the batch; its card turns up to date, with a thumbnail.
+    page.goto(studio_url + "/")
+    italian = page.locator(f".card[data-job='{POSTER.replace('.en.', '.it.')}']")
+    italian.locator("button[data-build]").click()
+    page.wait_for_function(f"""() => {{ const card = document.querySelector(".card[data-job='{POSTER.replace('.en.', '.it.')}']");
+                                      return card && card.querySelector(".status").textContent === "up to date"; }}""", timeout=WAIT_MS)
+    assert "preflight passed" in italian.inner_text() and "1 page," in italian.inner_text()
+    page.wait_for_function(f"""() => {{ const image = document.querySelector(".card[data-job='{POSTER.replace('.en.', '.it.')}'] img");
+                                      return image && image.complete && image.naturalWidth > 0; }}""", timeout=WAIT_MS)
+    assert (project / "build" / POSTER.replace(".en.", ".it.")).is_file()
