@@ -192,3 +192,14 @@ def test_live_preview_marks_and_errors_in_a_real_browser(project, studio_url, br
     page.wait_for_function(f"""() => {{ const image = document.querySelector(".card[data-job='{POSTER.replace('.en.', '.it.')}'] img");
                                       return image && image.complete && image.naturalWidth > 0; }}""", timeout=WAIT_MS)
     assert (project / "build" / POSTER.replace(".en.", ".it.")).is_file()
+
+
+def test_a_taken_port_is_a_one_line_usage_error(project, capsys):
+    from twinprint.cli import main
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["--project", str(project), "studio", "--port", str(port)]) == 2
+    assert f"Error: --host 127.0.0.1 --port {port}: cannot listen there" in capsys.readouterr().err

@@ -8,7 +8,9 @@ Server-Sent Events. It listens on 127.0.0.1 unless told another host.
 
 from __future__ import annotations
 
+import errno
 import queue
+import socket
 import threading
 import time
 import webbrowser
@@ -24,7 +26,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from ..batch.jobs import Job
-from ..errors import TwinprintError
+from ..errors import TwinprintError, UsageError
 from ..prepress.diff import diff_pdfs, report_html
 from ..request import write_atomically
 from ..watch import _DependencyFilter, watched_folders
@@ -247,11 +249,23 @@ def make_app(studio: Studio) -> Starlette:
     ])
 
 
+def check_free(host: str, port: int) -> None:
+    """A taken port or an unknown host is a usage error (exit 2) in one line, before anything starts."""
+    try:
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((host, port))
+    except OSError as error:
+        hint = " (another --port?)" if error.errno == errno.EADDRINUSE else ""
+        raise UsageError(f"--host {host} --port {port}: cannot listen there: {error.strerror or error}{hint}") from None
+
+
 def serve(project_root: Path, host: str = "127.0.0.1", port: int = 8000, open_browser: bool = False,
           on_ready: Callable[[str], None] = print) -> None:
     """Run the studio until Ctrl-C."""
     import uvicorn
 
+    check_free(host, port)
     studio = Studio(project_root)
     studio.start()
     config = uvicorn.Config(make_app(studio), host=host, port=port, log_level="warning", timeout_graceful_shutdown=1)
