@@ -36,7 +36,7 @@ from .live import LiveDocument, page_px_for
 
 HERE = Path(__file__).parent
 APPROVED_FOLDER = ".approved"
-WATCH_STEP_MS = 10
+WATCH_STEP_MS = 50  # quiet time before a batch of changes counts: an editor's truncate-then-write is one change
 
 
 def approved_path(output_dir: Path, name: str) -> Path:
