@@ -54,3 +54,26 @@ def test_planning_twice_loads_the_content_once_and_an_edit_reloads_it(tmp_path):
     exhibit = content / "exhibit.yaml"
     exhibit.write_text(exhibit.read_text(encoding="utf-8").replace("languages: [en, it, zh]", "languages: [en, it]"), encoding="utf-8")
     assert [job.request.language for job in plan_from_manifest(tmp_path / "twinprint.toml", tmp_path).jobs] == ["en", "it"]
+
+
+def test_a_remembered_plan_follows_the_manifest_and_new_content_folders(tmp_path):
+    for slug in ("milan-shanghai", "nanjing-florence"):
+        (tmp_path / "content").mkdir(exist_ok=True)
+        subprocess.run(["cp", "-r", str(PROJECT / "content" / slug), str(tmp_path / "content" / slug)], check=True)
+    moved = tmp_path / "elsewhere"
+    (tmp_path / "content" / "nanjing-florence").rename(moved)
+    manifest = tmp_path / "twinprint.toml"
+    manifest.write_text('[[jobs]]\ncontent = ["content/*"]\nlayouts = ["report"]\nlanguages = ["en"]\n', encoding="utf-8")
+    (tmp_path / "build").mkdir()
+
+    def names() -> list[str]:
+        return [job.name for job in plan_from_manifest(manifest, tmp_path).jobs]
+
+    assert names() == ["milan-shanghai/report.en.pdf"] == names()
+    moved.rename(tmp_path / "content" / "nanjing-florence")  # a new folder the glob matches
+    assert names() == ["milan-shanghai/report.en.pdf", "nanjing-florence/report.en.pdf"]
+    manifest.write_text(manifest.read_text(encoding="utf-8").replace('"report"', '"poster"'), encoding="utf-8")
+    assert names() == ["milan-shanghai/poster.en.pdf", "nanjing-florence/poster.en.pdf"]
+    manifest.write_text(manifest.read_text(encoding="utf-8") + "bogus = 1\n", encoding="utf-8")
+    with pytest.raises(Exception, match="bogus"):
+        names()  # a broken manifest is reported, not hidden by the remembered plan

@@ -4,8 +4,11 @@ One session, in order: the home page lists the jobs; the poster's page image
 appears; an edit to the content brings a new image by itself; a character no
 font can draw gets a preflight mark over the spot where poppler (not the
 studio's pdfium) finds it; broken YAML shows its one-line error and keeps the
-last good page; fixing it brings the page back. The screenshot with the mark
-is saved (STUDIO_SCREENSHOT=docs/img/studio.png writes the README's).
+last good page; fixing it brings the page back; the diff against the build
+approved at the start shows the one changed page; two languages side by side;
+back home, a click builds a stale job with the batch and its card turns up to date.
+The screenshot with the mark is saved (STUDIO_SCREENSHOT=docs/img/studio.png
+writes the README's).
 """
 
 from __future__ import annotations
@@ -126,6 +129,8 @@ def test_live_preview_marks_and_errors_in_a_real_browser(project, studio_url, br
     page.wait_for_function("() => document.querySelector('.findings').textContent.includes('preflight passed')", timeout=WAIT_MS)
     assert page.locator("header nav a", has_text="it").count() >= 1
     before = page.locator(".page[data-n='1'] img").screenshot()
+    page.click("#approve")
+    page.wait_for_function("() => document.querySelector('#approve').textContent.includes('approved')", timeout=WAIT_MS)
 
     # An edit to the content: a new image arrives by itself, and its pixels differ.
     edit(exhibit, TITLE, 'en: "Milan (Italy) and Shanghai, forty years on"')
@@ -148,8 +153,7 @@ def test_live_preview_marks_and_errors_in_a_real_browser(project, studio_url, br
     right, bottom = left + mark_box["width"] / image_box["width"], top + mark_box["height"] / image_box["height"]
     assert left <= x1 and right >= x0 and top <= y1 and bottom >= y0, ((left, top, right, bottom), (x0, y0, x1, y1))
     assert left >= x0 - 0.05 and right <= x1 + 0.05  # on the character's word, not the whole page
-    mark.first.scroll_into_view_if_needed()
-    shot = page.screenshot()
+    shot = page.screenshot(full_page=True)
     (tmp_path / "studio.png").write_bytes(shot)
     if os.environ.get("STUDIO_SCREENSHOT"):
         Path(os.environ["STUDIO_SCREENSHOT"]).write_bytes(shot)
@@ -166,3 +170,36 @@ def test_live_preview_marks_and_errors_in_a_real_browser(project, studio_url, br
     exhibit.write_text(good.replace(f" {NO_FONT_HAS_IT}", ""), encoding="utf-8")
     wait_for_version(page, 4)
     banner.wait_for(state="hidden", timeout=WAIT_MS)
+
+    # The diff against the approved build: the one page changed, its title among the text changes.
+    page.goto(f"{studio_url}/diff/{POSTER}")
+    assert "0 pages added, 0 removed, 1 changed" in page.inner_text(".summary")
+    assert "forty years on" in page.locator(".changed .text").inner_text()
+
+    # Two languages side by side, each column live.
+    page.goto(f"{studio_url}/doc/{POSTER}?beside={POSTER.replace('.en.', '.it.')}")
+    page.wait_for_function("""() => [...document.querySelectorAll("section.doc .page[data-n='1'] img")]
+                                  .filter((image) => image.complete && image.naturalWidth > 0).length === 2""", timeout=WAIT_MS)
+    assert page.locator("section.doc h2").all_inner_texts() == [POSTER, POSTER.replace(".en.", ".it.")]
+
+    # Home again: a click builds the stale Italian poster with the batch; its card turns up to date, with a thumbnail.
+    page.goto(studio_url + "/")
+    italian = page.locator(f".card[data-job='{POSTER.replace('.en.', '.it.')}']")
+    italian.locator("button[data-build]").click()
+    page.wait_for_function(f"""() => {{ const card = document.querySelector(".card[data-job='{POSTER.replace('.en.', '.it.')}']");
+                                      return card && card.querySelector(".status").textContent === "up to date"; }}""", timeout=WAIT_MS)
+    assert "preflight passed" in italian.inner_text() and "1 page," in italian.inner_text()
+    page.wait_for_function(f"""() => {{ const image = document.querySelector(".card[data-job='{POSTER.replace('.en.', '.it.')}'] img");
+                                      return image && image.complete && image.naturalWidth > 0; }}""", timeout=WAIT_MS)
+    assert (project / "build" / POSTER.replace(".en.", ".it.")).is_file()
+
+
+def test_a_taken_port_is_a_one_line_usage_error(project, capsys):
+    from twinprint.cli import main
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["--project", str(project), "studio", "--port", str(port)]) == 2
+    assert f"Error: --host 127.0.0.1 --port {port}: cannot listen there" in capsys.readouterr().err

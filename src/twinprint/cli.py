@@ -178,7 +178,6 @@ def build(ctx: click.Context, content_dirs: tuple[Path, ...], layout: str, lang:
     manifest every folder of content/ is built. Jobs run in parallel; unchanged ones are skipped.
     """
     from .batch import BatchOptions, find_manifest, plan_from_manifest, plan_from_requests, run_batch
-    from .batch.manifest import project_allowed_hosts
     from .batch.progress import progress_for, summary_table
     from .request import BuildRequest, check_command_line_values, prepare_output_folder
 
@@ -191,6 +190,8 @@ def build(ctx: click.Context, content_dirs: tuple[Path, ...], layout: str, lang:
         plan = plan_from_manifest(manifest, project, output if given["output"] else None,
                                   (layout,) if given["layout"] else (), (lang,) if given["lang"] and lang != "all" else ())
     else:
+        from .batch.manifest import project_allowed_hosts
+
         allowed_hosts = project_allowed_hosts(project)
         requests = [
             BuildRequest(folder, layout, lang, output, project, variables, qr_ec, strict=strict, paper=paper, orientation=orientation, theme=theme,

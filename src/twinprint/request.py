@@ -19,6 +19,11 @@ if TYPE_CHECKING:
     from .content.model import Exhibit
 
 DEFAULT_LAYOUT = "catalogue"
+# A request's language "all": one document per language the content declares.
+ALL_LANGUAGES = "all"
+# Seconds a job may take before it is stopped (twinprint.toml [build] timeout).
+DEFAULT_TIMEOUT_S = 600.0
+DEFAULT_MEMORY_LIMIT_MB = 450.0
 
 
 @dataclass(frozen=True)
@@ -100,7 +105,7 @@ def prepare_output_folder(output_dir: Path) -> None:
 
 
 def resolve_languages(exhibit: Exhibit, language: str) -> list[str]:
-    if language == "all":
+    if language == ALL_LANGUAGES:
         return list(exhibit.languages)
     return [language]
 

@@ -12,9 +12,21 @@
 
 from __future__ import annotations
 
-from .jobs import Job, Plan, plan_from_manifest, plan_from_requests
-from .manifest import MANIFEST_FILE, find_manifest, parse_manifest
-from .runner import BatchOptions, BatchReport, JobOutcome, run_batch
+from typing import Any
+
+# Loaded on first use: an up-to-date `twinprint build` should not import what it does not run.
+_EXPORTS = {"Job": "jobs", "Plan": "jobs", "plan_from_manifest": "jobs", "plan_from_requests": "jobs", "MANIFEST_FILE": "plancache",
+            "find_manifest": "plancache", "parse_manifest": "manifest", "BatchOptions": "runner", "BatchReport": "runner",
+            "JobOutcome": "runner", "run_batch": "runner"}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'twinprint.batch' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+
 
 __all__ = [
     "MANIFEST_FILE", "BatchOptions", "BatchReport", "Job", "JobOutcome", "Plan", "find_manifest", "parse_manifest",

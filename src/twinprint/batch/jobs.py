@@ -18,11 +18,12 @@ from typing import TYPE_CHECKING
 from ..request import BuildRequest, inside_output_folder, request_output, resolve_languages
 from ..confine import check_content_folder
 from ..errors import ContentError, TwinprintError, UsageError
-from .plancache import LanguageCache
+from ..request import ALL_LANGUAGES, DEFAULT_MEMORY_LIMIT_MB, DEFAULT_TIMEOUT_S
+from .plancache import LanguageCache, PlanCache
 
 if TYPE_CHECKING:
     from ..content.model import Exhibit
-from .manifest import ALL_LANGUAGES, DEFAULT_MEMORY_LIMIT_MB, DEFAULT_TIMEOUT_S, JobGroup, ProjectManifest, content_folders_of, parse_manifest, toml_line
+    from .manifest import JobGroup, ProjectManifest
 
 
 @dataclass(frozen=True)
@@ -140,6 +141,8 @@ def _group_requests(group: JobGroup, folders: list[Path], output_dir: Path, proj
 
 def confined_output(manifest: ProjectManifest, project_root: Path, file: Path, text: str) -> Path:
     """[build] output, which must stay inside the project (only -o on the command line may write elsewhere)."""
+    from .manifest import toml_line
+
     output = Path(project_root) / manifest.build.output
     if Path(manifest.build.output).is_absolute() or not output.resolve().is_relative_to(Path(project_root).resolve()):
         raise ContentError.single(file, "build.output", f"expected a folder inside the project, got {manifest.build.output!r} "
@@ -150,7 +153,18 @@ def confined_output(manifest: ProjectManifest, project_root: Path, file: Path, t
 def plan_from_manifest(file: Path, project_root: Path, output_dir: Path | None = None,
                        layouts: tuple[str, ...] = (), languages: tuple[str, ...] = ()) -> Plan:
     """Every job twinprint.toml declares (optionally only those of some layouts / languages)."""
-    manifest: ProjectManifest = parse_manifest(file)
+    remembered = PlanCache(file, project_root, output_dir, (layouts, languages))
+    if (plan := remembered.plan()) is not None:
+        return plan
+    plan = _plan_manifest(file, project_root, output_dir, layouts, languages)
+    remembered.store(plan)
+    return plan
+
+
+def _plan_manifest(file: Path, project_root: Path, output_dir: Path | None, layouts: tuple[str, ...], languages: tuple[str, ...]) -> Plan:
+    from .manifest import content_folders_of, parse_manifest, toml_line  # pydantic: only when the plan must be made anew
+
+    manifest = parse_manifest(file)
     text = file.read_text(encoding="utf-8")
     output = Path(output_dir) if output_dir is not None else confined_output(manifest, project_root, file, text)
     plan = Plan(output, timeout_s=manifest.build.timeout, memory_limit_mb=manifest.build.memory_limit_mb)

@@ -18,11 +18,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from ..content import EXHIBIT_FILE, LANGUAGE_RE
 from ..errors import ContentError, Problem
 
-MANIFEST_FILE = "twinprint.toml"
-ALL_LANGUAGES = "all"
+from .plancache import MANIFEST_FILE, find_manifest  # noqa: E402,F401 (light: the command line finds it at start-up)
+from ..request import ALL_LANGUAGES, DEFAULT_MEMORY_LIMIT_MB, DEFAULT_TIMEOUT_S  # noqa: E402,F401 (re-exported)
 NAME_FIELDS = ("slug", "layout", "lang", "profile", "paper", "orientation", "theme")
-DEFAULT_TIMEOUT_S = 600.0
-DEFAULT_MEMORY_LIMIT_MB = 450.0
 HOST_RE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$")
 
 
@@ -180,11 +178,6 @@ def parse_manifest(file: Path) -> ProjectManifest:
         return ProjectManifest.model_validate(data)
     except ValidationError as error:
         raise ContentError(_problems(error, file, text)) from None
-
-
-def find_manifest(project_root: Path) -> Path | None:
-    file = Path(project_root) / MANIFEST_FILE
-    return file if file.is_file() else None
 
 
 def project_allowed_hosts(project_root: Path) -> tuple[str, ...]:

@@ -66,6 +66,11 @@ class LiveDocument:
     marks: list[Mark] = field(default_factory=list)
     render_seconds: float = 0.0
     builds: int = 0
+    # When a browser last asked for this document: after an edit, the one looked at last is rebuilt first.
+    last_viewed: float = field(default_factory=time.monotonic)
+    # Browser pages showing it; with none, an edit only marks it stale (rebuilt when it is shown again).
+    viewers: int = 0
+    stale: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property

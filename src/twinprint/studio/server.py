@@ -8,8 +8,11 @@ Server-Sent Events. It listens on 127.0.0.1 unless told another host.
 
 from __future__ import annotations
 
+import errno
 import queue
+import socket
 import threading
+import time
 import webbrowser
 from pathlib import Path
 from typing import Any, Callable
@@ -23,7 +26,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from ..batch.jobs import Job
-from ..errors import TwinprintError
+from ..errors import TwinprintError, UsageError
 from ..prepress.diff import diff_pdfs, report_html
 from ..request import write_atomically
 from ..watch import _DependencyFilter, watched_folders
@@ -33,7 +36,7 @@ from .live import LiveDocument, page_px_for
 
 HERE = Path(__file__).parent
 APPROVED_FOLDER = ".approved"
-WATCH_STEP_MS = 10
+WATCH_STEP_MS = 50  # quiet time before a batch of changes counts: an editor's truncate-then-write is one change
 
 
 def approved_path(output_dir: Path, name: str) -> Path:
@@ -59,7 +62,7 @@ class Studio:
     # --- documents -------------------------------------------------------------------------
 
     def document(self, name: str, page_px: int | None = None) -> LiveDocument | None:
-        """The live document of a job, opened (and its first build queued) on first use."""
+        """The live document of a job for one more viewer, opened (and its first build queued) on first use."""
         with self._lock:
             live = self.documents.get(name)
             if live is None:
@@ -68,7 +71,19 @@ class Studio:
                     return None
                 live = self.documents[name] = LiveDocument(job, page_px_for(page_px))
                 self.rebuild(name)
+            elif live.stale:
+                live.stale = False
+                self.rebuild(name)
+            live.viewers += 1
+            live.last_viewed = time.monotonic()
             return live
+
+    def close(self, name: str) -> None:
+        """A browser page stopped showing the document: its pages stay, its rebuilds wait until it is shown again."""
+        with self._lock:
+            live = self.documents.get(name)
+            if live is not None:
+                live.viewers = max(0, live.viewers - 1)
 
     def rebuild(self, name: str) -> None:
         if name not in self._queued:
@@ -111,10 +126,13 @@ class Studio:
 
     def changed(self, paths: list[Path]) -> None:
         """Rebuild every open document that reads one of these files; tell the home page."""
-        for name, live in list(self.documents.items()):
+        for name, live in sorted(self.documents.items(), key=lambda item: -item[1].last_viewed):
             folders = watched_folders(live.job.request)
             if any(path.is_relative_to(folder) for path in paths for folder in folders):
-                self.rebuild(name)
+                if live.viewers:
+                    self.rebuild(name)
+                else:
+                    live.stale = True
         if any(path.name == "twinprint.toml" for path in paths):
             self.plan = self.board.plan()
         self.events.publish({"type": "jobs"})
@@ -203,6 +221,10 @@ def make_app(studio: Studio) -> Starlette:
             return Response(status_code=404)
         return Response(data, media_type="application/pdf", headers={"Content-Disposition": f'attachment; filename="{Path(name).name}"'})
 
+    def close(request: Request) -> Response:
+        studio.close(request.path_params["name"])
+        return Response(status_code=204)
+
     def approve(request: Request) -> JSONResponse:
         error = studio.approve(request.path_params["name"])
         return JSONResponse({"ok": error is None, "error": error})
@@ -221,9 +243,21 @@ def make_app(studio: Studio) -> Starlette:
         Route("/thumb/{name:path}", thumbnail), Route("/build/{name:path}", build, methods=["POST"]),
         Route("/doc/{name:path}", document_page), Route("/state/{name:path}", document_state),
         Route("/page/{number:int}/{name:path}", page_image), Route("/pdf/{name:path}", pdf),
+        Route("/close/{name:path}", close, methods=["POST"]),
         Route("/approve/{name:path}", approve, methods=["POST"]), Route("/diff/{name:path}", diff),
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
     ])
+
+
+def check_free(host: str, port: int) -> None:
+    """A taken port or an unknown host is a usage error (exit 2) in one line, before anything starts."""
+    try:
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((host, port))
+    except OSError as error:
+        hint = " (another --port?)" if error.errno == errno.EADDRINUSE else ""
+        raise UsageError(f"--host {host} --port {port}: cannot listen there: {error.strerror or error}{hint}") from None
 
 
 def serve(project_root: Path, host: str = "127.0.0.1", port: int = 8000, open_browser: bool = False,
@@ -231,6 +265,7 @@ def serve(project_root: Path, host: str = "127.0.0.1", port: int = 8000, open_br
     """Run the studio until Ctrl-C."""
     import uvicorn
 
+    check_free(host, port)
     studio = Studio(project_root)
     studio.start()
     config = uvicorn.Config(make_app(studio), host=host, port=port, log_level="warning", timeout_graceful_shutdown=1)

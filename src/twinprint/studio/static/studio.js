@@ -128,6 +128,11 @@ async function openColumn(column) {
   if (state.pages.length) showFindings(column, state.findings);
 }
 
+// Leaving the page: the studio stops rebuilding what no page shows (until it is shown again).
+window.addEventListener("pagehide", () => {
+  columns.forEach((column) => navigator.sendBeacon("/close/" + quote(column.dataset.job)));
+});
+
 columns.forEach((column) => {
   openColumn(column);
   handlers.push((event) => {
