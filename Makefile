@@ -26,6 +26,7 @@ bench: setup
 	$(VENV)/bin/python benchmarks/bench_batch.py
 	$(VENV)/bin/python benchmarks/bench_personalise.py
 	$(VENV)/bin/python benchmarks/bench_studio.py
+	$(VENV)/bin/python benchmarks/bench_images.py
 
 clean:
 	rm -rf build

@@ -131,3 +131,14 @@ def test_verbose_lists_every_missing_translation(tmp_path: Path):
     request = BuildRequest(tmp_path, "poster", "zh", verbose=True)
     assert translation_warnings(exhibit, localise(exhibit, "zh"), request) == [
         "missing zh translation, used en: title", "missing zh translation, used en: sections[0].title"]
+
+
+def test_strict_fails_on_the_printed_fields_only(tmp_path: Path):
+    from twinprint.build import check_request
+    from twinprint.content.load import load_exhibit
+    from twinprint.errors import ContentError
+
+    folder = content_without_a_translation(tmp_path)
+    with pytest.raises(ContentError) as raised:
+        check_request(load_exhibit(folder), BuildRequest(folder, "poster", "zh", strict=True))
+    assert [p.field for p in raised.value.problems] == ["title"]  # the poster prints no section title

@@ -133,7 +133,7 @@ def test_a_raster_larger_than_its_page_can_print_is_scaled_once_and_cached(tmp_p
 
     scaler = rasters.scaler_for("screen", 210, 297, tmp_path)
     assert (scaler.max_width_px, scaler.max_height_px) == (1240, 1754)  # A4 at 150 dpi
-    data = photo_png((6000, 4000))
+    data = photo_png((3000, 2000))
     scaled = scaler.scale(Path("photo.png"), data)
     with Image.open(io.BytesIO(scaled)) as image:
         assert image.format == "JPEG" and image.size == (1240, 827)
@@ -143,7 +143,7 @@ def test_a_raster_larger_than_its_page_can_print_is_scaled_once_and_cached(tmp_p
     cached[0].write_bytes(b"from the cache")  # a second document reads the cache, not the image
     try:
         assert scaler.scale(Path("photo.png"), data) == b"from the cache"
-        assert scaler.scale(Path("photo.png"), photo_png((6000, 3999))) != b"from the cache"  # keyed by content
+        assert scaler.scale(Path("photo.png"), photo_png((3000, 1999))) != b"from the cache"  # keyed by content
     finally:
         rasters._MEMORY.clear()  # the planted bytes must not reach another test's render
 

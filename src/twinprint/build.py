@@ -48,7 +48,7 @@ class BuildResult:
 
 
 def check_request(exhibit: Exhibit, request: BuildRequest) -> None:
-    """What only the request decides: every link fits a QR code at its level; with --strict, every translation exists."""
+    """What only the request decides: every link fits a QR code at its level; with --strict, every printed field is translated."""
     file = str(Path(request.content_dir) / EXHIBIT_FILE)
     problems = [
         Problem(file, f"{path}.url", message, "qr-capacity")
@@ -58,7 +58,7 @@ def check_request(exhibit: Exhibit, request: BuildRequest) -> None:
     if request.strict:
         problems += [
             Problem(file, path, f"missing {request.language} translation (--strict)", "missing-translation")
-            for path in localise(exhibit, request.language).fallbacks
+            for path in localise(exhibit, request.language).fallbacks if layout_prints(request.layout, path)
         ]
     if problems:
         raise ContentError(problems)

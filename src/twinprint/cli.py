@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import time
 import traceback
@@ -201,6 +202,8 @@ def build(ctx: click.Context, content_dirs: tuple[Path, ...], layout: str, lang:
         ]
         check_command_line_values(requests[0])
         plan = plan_from_requests(requests)
+    if verbose:  # twinprint.toml's jobs too
+        plan.jobs = [dataclasses.replace(job, request=dataclasses.replace(job.request, verbose=True)) for job in plan.jobs]
     prepare_output_folder(plan.output_dir)
     options = BatchOptions(workers=workers, force=force, fail_fast=fail_fast, cluster=cluster, timeout_s=timeout)
     report = run_batch(plan, options, progress_for(console, errors))

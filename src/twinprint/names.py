@@ -12,15 +12,16 @@ import hashlib
 import re
 import unicodedata
 
-from pypinyin import lazy_pinyin
-from unidecode import unidecode
-
 MAX_SLUG_CHARS = 40
 _HAN_RE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\U00020000-\U0002ffff]")
 
 
 def transliterate(text: str) -> str:
     """'张伟' -> 'zhang wei', 'Ренат' -> 'Renat', 'Lucía' -> 'Lucia'."""
+    # Imported here: pypinyin takes about a second to load its dictionaries, which most builds never need.
+    from pypinyin import lazy_pinyin
+    from unidecode import unidecode
+
     text = unicodedata.normalize("NFC", text)
     if _HAN_RE.search(text):
         # Each Han character becomes a syllable of its own; other runs are passed through whole.
