@@ -218,3 +218,11 @@ def test_preflight_reports_imposed_sheets_without_their_pdf_x_identity(build_onc
     assert gaps == {"no PDF/X output intent (ISO 15930-7 6: output intent)": (),
                     "no pdfxid:GTS_PDFXVersion in the XMP metadata (ISO 15930-7 6: identification)": (),
                     "pages without TrimBox and BleedBox (ISO 15930-7 6: page boundaries)": (2,)}
+    with pikepdf.open(__import__("io").BytesIO(imposed)) as pdf:
+        del pdf.Root["/Metadata"]  # only the XMP lost: the output intent still says print
+        out = __import__("io").BytesIO()
+        pdf.save(out)
+    report = preflight_pdf(out.getvalue(), "sheets.pdf", PreflightContext(expected_qr=()))
+    assert report.profile == "print"
+    assert [f.message for f in report.findings if f.check == "pdfx"] == [
+        "imposed sheets without their PDF/X identity: no pdfxid:GTS_PDFXVersion in the XMP metadata (ISO 15930-7 6: identification)"]
