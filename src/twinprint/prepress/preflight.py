@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import json
 import math
+import re
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -25,6 +26,7 @@ from rich.table import Table
 
 from ..errors import BuildError
 from .image_sources import content_images, image_source
+from .geometry import SectionFigures, geometry_problems, section_figures
 from .marks import Box, mm
 from .pdfscan import PageScan, font_name, is_embedded, notdef_codes, scan_pages, to_unicode_map
 
@@ -44,7 +46,7 @@ QR_QUIET_ZONE_MODULES = 4
 @dataclass(frozen=True)
 class Finding:
     severity: str  # "error" | "warning"
-    check: str  # boxes, fonts, glyphs, images, colour, trim, qr, pages
+    check: str  # boxes, fonts, glyphs, images, colour, trim, qr, pages, geometry
     message: str
     pages: tuple[int, ...] = ()  # 1-based
     # Machine-readable specifics, e.g. (field, characters it holds that cannot be drawn).
@@ -77,7 +79,11 @@ class PreflightContext:
     min_qr_mm: float | None = None  # None: the paper rule for each page's size
     expected_qr: tuple[ExpectedQr, ...] | None = None  # None: decode every page, expect nothing
     content_texts: tuple[tuple[str, str], ...] = ()  # (field, text) of the content, to name tofu sources
+    chosen_cmyk: tuple[tuple[float, ...], ...] = ()  # CMYK colours the theme chose: small text in them only warns
     content_images: tuple[tuple[str, str, int, int], ...] = ()  # (field, file, width px, height px), to name image sources
+    sections: tuple[SectionFigures, ...] = ()  # each section's figures, to find those placed away from it
+    # A document laid out from content: check page fill, orphans and widows (a bare PDF may be anything).
+    laid_out: bool = False
 
 
 @dataclass
@@ -88,6 +94,7 @@ class PreflightReport:
     findings: list[Finding] = field(default_factory=list)
     checks: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    inks: list[dict[str, Any]] = field(default_factory=list)  # per page, print profile: inks.py
 
     @property
     def errors(self) -> list[Finding]:
@@ -137,7 +144,8 @@ def build_context(profile: str, page_multiple: int, qr_codes: Iterable[Any], con
     """
     expected = tuple(ExpectedQr(q.page_index, q.url, q.side_px * 25.4 / 96) for q in qr_codes)
     texts = tuple(content_fields(content))
-    return PreflightContext(profile, page_multiple, min_qr_mm, expected, texts, content_images(texts, content_dir))
+    return PreflightContext(profile, page_multiple, min_qr_mm, expected, texts, content_images=content_images(texts, content_dir),
+                            sections=section_figures(content), laid_out=True)
 
 
 class PreflightFailed(BuildError):
@@ -424,12 +432,17 @@ def preflight_pdf(pdf_bytes: bytes, name: str, context: PreflightContext = Prefl
     try:
         pdf = pikepdf.open(io.BytesIO(pdf_bytes))
     except pikepdf.PdfError as error:
-        raise BuildError(f"{name}: not a readable PDF: {error}") from None
+        # pikepdf names the source by its repr (`<_io.BytesIO object at 0x…>`): name the file instead.
+        raise BuildError(f"{name}: not a readable PDF: {re.sub(r'(stream )?<_io.BytesIO object at 0x[0-9a-f]+>:? ?', '', str(error))}") from None
     with pdf:
         profile = context.profile or detect_profile(pdf)
         report = PreflightReport(name, profile, len(pdf.pages))
         scans = scan_pages(pdf)
         document = pypdfium2.PdfDocument(pdf_bytes)
+        # Imported here: these modules build on this one's Finding and report.
+        from . import bleed, inks, renderers, shadings, smalltext
+        ink_pages = inks.ink_report(pdf_bytes, pdf, profile)
+        report.inks = inks.ink_rows(ink_pages or [])
         try:
             checks = {
                 "boxes": lambda: check_boxes(pdf, profile),
@@ -440,7 +453,14 @@ def preflight_pdf(pdf_bytes: bytes, name: str, context: PreflightContext = Prefl
                 "trim": lambda: check_trim(document, pdf, profile),
                 "qr": lambda: check_qr_codes(document, pdf, context),
                 "pages": lambda: check_page_count(len(pdf.pages), context.page_multiple),
+                "shadings": lambda: shadings.check_shadings(pdf),
+                "renderers": lambda: renderers.check_renderers(pdf_bytes, len(pdf.pages)),
+                "bleed": lambda: bleed.check_bleed(document, pdf, profile),
+                "inks": lambda: inks.check_total_ink(ink_pages, profile),
+                "small text": lambda: smalltext.check_small_text(pdf, profile, context.content_texts, context.chosen_cmyk),
                 **_independent_checks(document, pdf, profile, context),
+                "geometry": lambda: [Finding(p.severity, "geometry", p.message, (p.page,))
+                                     for p in geometry_problems(pdf_bytes, context.content_texts, context.sections, context.laid_out)],
             }
             for check, run in checks.items():
                 report.findings += run()
