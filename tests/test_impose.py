@@ -201,20 +201,36 @@ def test_a_grid_larger_than_a0_gets_a_sheet_not_an_error(tmp_path, capsys):
 @pytest.mark.slow
 def test_preflight_reports_imposed_sheets_without_their_pdf_x_identity(build_once):
     """Strip what the imposition used to lose (output intent, XMP, a sheet's boxes): preflight names each gap."""
-    from twinprint.prepress.preflight import PreflightContext, preflight_pdf
+    from twinprint.prepress.pdfx_check import check_pdfx_identity
+    from twinprint.prepress.preflight import detect_profile
+
+    def pdfx_findings(data: bytes) -> tuple[str, list]:
+        """The profile preflight reads from the file, and its PDF/X identity check alone (the full run is slow)."""
+        with pikepdf.open(__import__("io").BytesIO(data)) as pdf:
+            profile = detect_profile(pdf)
+            return profile, check_pdfx_identity(pdf, profile)
 
     result = build_once("nanjing-florence", layout="booklet", profile="print")
+    assert "pdfx" in result.preflight.checks
     imposed = impose(result.output.read_bytes(), ImposeOptions(booklet=True, job_name=result.output.name)).pdf
-    assert [f for f in preflight_pdf(imposed, "sheets.pdf", PreflightContext(expected_qr=())).findings if f.check == "pdfx"] == []
+    assert pdfx_findings(imposed) == ("print", [])
     with pikepdf.open(__import__("io").BytesIO(imposed)) as pdf:
         del pdf.Root["/OutputIntents"]
         del pdf.Root["/Metadata"]
         del pdf.pages[1].obj["/TrimBox"]
         out = __import__("io").BytesIO()
         pdf.save(out)
-    report = preflight_pdf(out.getvalue(), "sheets.pdf", PreflightContext(expected_qr=()))
-    gaps = {f.message.split(": ", 1)[1]: f.pages for f in report.findings if f.check == "pdfx"}
-    assert report.profile == "screen"  # nothing left says PDF/X: the marks say press sheets
+    profile, findings = pdfx_findings(out.getvalue())
+    gaps = {f.message.split(": ", 1)[1]: f.pages for f in findings}
+    assert profile == "screen"  # nothing left says PDF/X: the marks say press sheets
     assert gaps == {"no PDF/X output intent (ISO 15930-7 6: output intent)": (),
                     "no pdfxid:GTS_PDFXVersion in the XMP metadata (ISO 15930-7 6: identification)": (),
                     "pages without TrimBox and BleedBox (ISO 15930-7 6: page boundaries)": (2,)}
+    with pikepdf.open(__import__("io").BytesIO(imposed)) as pdf:
+        del pdf.Root["/Metadata"]  # only the XMP lost: the output intent still says print
+        out = __import__("io").BytesIO()
+        pdf.save(out)
+    profile, findings = pdfx_findings(out.getvalue())
+    assert profile == "print"
+    assert [f.message for f in findings] == [
+        "imposed sheets without their PDF/X identity: no pdfxid:GTS_PDFXVersion in the XMP metadata (ISO 15930-7 6: identification)"]

@@ -30,26 +30,35 @@ def _has_pdfx_intent(pdf: pikepdf.Pdf) -> bool:
                for intent in pdf.Root.get("/OutputIntents", []))
 
 
-def pdfx_identity_gaps(pdf: pikepdf.Pdf) -> list[tuple[str, tuple[int, ...]]]:
-    """What a PDF/X-4 file lacks, each with the pages it concerns (none: the whole file)."""
-    gaps: list[tuple[str, tuple[int, ...]]] = []
+# The parts preflight's boxes check already reports for a print file.
+CHECKED_WITH_BOXES = ("intent", "boxes")
+
+
+def pdfx_identity_gaps(pdf: pikepdf.Pdf) -> list[tuple[str, str, tuple[int, ...]]]:
+    """What a PDF/X-4 file lacks: (part, message, pages it concerns; none: the whole file)."""
+    gaps: list[tuple[str, str, tuple[int, ...]]] = []
     if not _has_pdfx_intent(pdf):
-        gaps.append(("no PDF/X output intent (ISO 15930-7 6: output intent)", ()))
+        gaps.append(("intent", "no PDF/X output intent (ISO 15930-7 6: output intent)", ()))
     if not pdf.open_metadata().get("pdfxid:GTS_PDFXVersion"):
-        gaps.append(("no pdfxid:GTS_PDFXVersion in the XMP metadata (ISO 15930-7 6: identification)", ()))
+        gaps.append(("xmp", "no pdfxid:GTS_PDFXVersion in the XMP metadata (ISO 15930-7 6: identification)", ()))
     if "/Trapped" not in pdf.docinfo:
-        gaps.append(("no /Trapped in the document information (ISO 15930-7 6: trapping key)", ()))
+        gaps.append(("trapped", "no /Trapped in the document information (ISO 15930-7 6: trapping key)", ()))
     boxless = tuple(number for number, page in enumerate(pdf.pages, 1)
                     if "/TrimBox" not in page.obj or "/BleedBox" not in page.obj)
     if boxless:
-        gaps.append(("pages without TrimBox and BleedBox (ISO 15930-7 6: page boundaries)", boxless))
+        gaps.append(("boxes", "pages without TrimBox and BleedBox (ISO 15930-7 6: page boundaries)", boxless))
     return gaps
 
 
 def check_pdfx_identity(pdf: pikepdf.Pdf, profile: str) -> list[Finding]:
-    """For print files and imposed press sheets: every part of the PDF/X identity, each missing one an error."""
+    """For print files and imposed press sheets: each missing part of the PDF/X identity is an error.
+
+    A file read as print already has its output intent and boxes checked (check_boxes); an
+    imposed file that lost every sign of PDF/X is recognised by its crop marks.
+    """
     imposed = is_imposed_press_sheet(pdf)
     if profile != "print" and not imposed:
         return []
-    what = "imposed sheets" if imposed else "print file"
-    return [Finding("error", "pdfx", f"{what} without their PDF/X identity: {gap}", pages) for gap, pages in pdfx_identity_gaps(pdf)]
+    what = "imposed sheets without their" if imposed else "print file without its"
+    return [Finding("error", "pdfx", f"{what} PDF/X identity: {message}", pages) for part, message, pages in pdfx_identity_gaps(pdf)
+            if profile != "print" or part not in CHECKED_WITH_BOXES]
