@@ -16,7 +16,8 @@ from twinprint.content.model import Exhibit  # noqa: E402
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 CONTENT = PROJECT_ROOT / "content"
 SEEDS = ("nanjing-florence", "milan-shanghai")
-SEED_TEXTS = PROJECT_ROOT.parent / "shared" / "seeds"
+# The source documents of the seeds, kept in the repository so the fidelity test runs on any clone.
+SEED_TEXTS = PROJECT_ROOT / "docs" / "sources"
 
 
 @pytest.fixture(scope="session")
@@ -43,3 +44,48 @@ def build_once(tmp_path_factory: pytest.TempPathFactory):
         return cache[key]
 
     return build
+
+
+# Temporary files: the run uses a private TMPDIR (pytest's own folders stay in the usual place), and at the
+# end nothing of twinprint's or WeasyPrint's may be left in it; then it is removed, so /tmp is as it was.
+_PRIVATE_TMP: Path | None = None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    global _PRIVATE_TMP
+    import os
+    import tempfile
+
+    os.environ.setdefault("PYTEST_DEBUG_TEMPROOT", tempfile.gettempdir())
+    _PRIVATE_TMP = Path(tempfile.mkdtemp(prefix="twinprint-tests-"))
+    os.environ["TMPDIR"] = str(_PRIVATE_TMP)
+    tempfile.tempdir = str(_PRIVATE_TMP)
+
+
+def leftover_temporary_files(folder: Path) -> list[str]:
+    """What twinprint or WeasyPrint left in a temp folder: scratch folders, font copies of processes that have ended."""
+    import os
+
+    left = [p.name for p in folder.glob("weasyprint-*")] + [p.name for p in folder.glob("twinprint-job-*")]
+    for fonts in folder.glob("twinprint-fonts-*"):
+        for copy in fonts.iterdir():
+            owner = copy.name.split("-", 1)[0]
+            try:
+                os.kill(int(owner), 0)
+            except (ProcessLookupError, ValueError):
+                left.append(f"{fonts.name}/{copy.name}")
+            except PermissionError:
+                pass
+    return sorted(left)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    import shutil
+
+    if _PRIVATE_TMP is None:
+        return
+    left = leftover_temporary_files(_PRIVATE_TMP)
+    shutil.rmtree(_PRIVATE_TMP, ignore_errors=True)
+    if left:
+        print(f"\nERROR: the tests left temporary files behind: {', '.join(left[:10])}", file=sys.stderr)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -6,6 +6,13 @@ import base64
 import gzip
 import io
 import http.server
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -14,7 +21,10 @@ from typing import Iterator
 import pytest
 from PIL import Image
 
+from batchproject import add_long_exhibit, make_project
+from twinprint.batch.contained import LimitExceeded, Limits, run_contained
 from twinprint.errors import FetchRefused
+from twinprint.render.fontfolders import remove_folders_of_ended_processes
 from twinprint.render.pdf import SandboxFetcher, render_pdf
 
 
@@ -279,3 +289,94 @@ def test_allowed_hosts_must_be_bare_host_names(tmp_path, capsys):
     assert main(["--project", str(project), "build", "-o", str(tmp_path / "out")]) == 1
     err = capsys.readouterr().err
     assert "twinprint.toml:2: sandbox.allowed_hosts: expected host names such as 'images.example.org'" in err, err
+
+
+# Limits enforced from outside the renderer, processes and temporary files that do not outlive a run.
+
+def session_processes(session_id: int) -> list[str]:
+    listing = subprocess.run(["ps", "-o", "pid=,args=", "-s", str(session_id)], capture_output=True, text=True).stdout
+    return [line.strip() for line in listing.splitlines() if line.strip()]
+
+
+def test_killing_the_coordinator_mid_build_leaves_no_process_and_no_font_copies(tmp_path: Path, project_root: Path):
+    project = make_project(tmp_path / "project", project_root)
+    for n in range(2):
+        add_long_exhibit(project, f"long{n}", 30)
+    private_tmp = tmp_path / "tmp"
+    private_tmp.mkdir()
+    command = [sys.executable, "-m", "twinprint", "--project", str(project), "build", "--jobs", "2"]
+    coordinator = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+                                   env={**os.environ, "TMPDIR": str(private_tmp)})
+    try:
+        deadline = time.monotonic() + 120
+        # Coordinator, resource tracker, fork server, two workers and at least one render child.
+        while len(session_processes(coordinator.pid)) < 6 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert len(session_processes(coordinator.pid)) >= 6, session_processes(coordinator.pid)
+        os.kill(coordinator.pid, signal.SIGKILL)
+        coordinator.wait()
+        time.sleep(5)
+        assert session_processes(coordinator.pid) == []
+    finally:
+        for line in session_processes(coordinator.pid):
+            os.kill(int(line.split()[0]), signal.SIGKILL)
+    # The next run clears the font copies of the killed processes: the one cache folder is left, empty.
+    previous, tempfile.tempdir = tempfile.tempdir, str(private_tmp)
+    try:
+        remove_folders_of_ended_processes()
+    finally:
+        tempfile.tempdir = previous
+    assert [p.name for p in private_tmp.glob("weasyprint-*")] == []
+    assert [p.name for p in private_tmp.iterdir() if p.name.startswith("twinprint-fonts")] == [f"twinprint-fonts-{os.getuid()}"]
+    assert list((private_tmp / f"twinprint-fonts-{os.getuid()}").iterdir()) == []
+
+
+project_root_of_tests = Path(__file__).resolve().parents[1]
+
+
+def test_twenty_renders_and_a_killed_one_leave_at_most_one_font_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    fonts = (project_root_of_tests / "fonts").as_uri() + "/"
+    css = f'@font-face {{ font-family: "TP Sans"; src: url("{fonts}NotoSans-Regular.ttf") }}'  # each render copies this face
+    html = f'<style>{css}</style><p style="font-family: \'TP Sans\'">twinprint</p>'
+
+    def render() -> int:
+        return render_pdf(html, fonts, fetcher_for(project_root_of_tests)).page_count
+
+    for _ in range(20):
+        assert run_contained(render, Limits(450, 60, whole_process=False), "render") == 1
+    bomb = (Path(__file__).parent / "bad_inputs" / "svg-use-bomb" / "content" / "demo" / "images" / "bomb.svg").as_uri()
+    with pytest.raises(LimitExceeded, match="stopped after the time limit of 3 s"):
+        run_contained(lambda: render_pdf(f'<style>{css}</style><img src="{bomb}">', fonts, fetcher_for(project_root_of_tests)),
+                      Limits(450, 3, whole_process=False), "bomb")
+    left = sorted(p.name for p in tmp_path.iterdir())
+    assert left == [f"twinprint-fonts-{os.getuid()}"] and not list((tmp_path / left[0]).iterdir()), left
+
+
+BOMB_PROJECT = Path(__file__).parent / "bad_inputs" / "svg-use-bomb"
+PEAK_RSS = """
+import json, resource, subprocess, sys, time
+started = time.monotonic()
+done = subprocess.run(sys.argv[1:], capture_output=True, text=True)
+print(json.dumps({"code": done.returncode, "err": done.stderr, "seconds": time.monotonic() - started,
+                  "peak_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}))
+"""
+
+
+def test_the_use_bomb_is_killed_at_the_memory_limit_from_outside(tmp_path: Path):
+    """WeasyPrint's SVG code swallows every exception: only a process outside it can stop the drawing."""
+    project = tmp_path / "bomb"
+    shutil.copytree(BOMB_PROJECT, project)
+    (project / "twinprint.toml").write_text('[build]\nmemory_limit_mb = 150\ntimeout = 120\n\n[[jobs]]\nlanguages = "en"\n', encoding="utf-8")
+    command = [sys.executable, "-m", "twinprint", "--project", str(project), "build"]
+    measured = json.loads(subprocess.run([sys.executable, "-c", PEAK_RSS, *command], capture_output=True, text=True, timeout=300,
+                                         check=True).stdout)
+    errors = [line for line in measured["err"].splitlines() if line.startswith("Error:")]
+    assert measured["code"] == 1 and len(errors) == 1, measured["err"]
+    assert "demo/catalogue.en.pdf: stopped at the memory limit of 150 MB while" in errors[0], errors[0]
+    assert errors[0].rstrip().split(" (killed")[0].endswith("images/bomb.svg")
+    assert measured["peak_mb"] < 150 + 100, measured  # the poll interval lets it pass the limit by a little
+    print(f"<use> bomb: killed after {measured['seconds']:.1f} s, peak {measured['peak_mb']:.0f} MB: {errors[0]}")
+    assert not (project / "build" / "demo" / "catalogue.en.pdf").exists()
+    state = json.loads((project / "build" / "manifest.json").read_text(encoding="utf-8")) if (project / "build" / "manifest.json").exists() else {}
+    assert "demo/catalogue.en.pdf" not in state.get("jobs", {})

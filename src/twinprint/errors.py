@@ -35,6 +35,17 @@ class TwinprintError(Exception):
     def __str__(self) -> str:
         return self.message
 
+    def __reduce__(self) -> tuple:
+        # Subclasses take other constructor arguments: rebuild from the state, so errors travel between processes.
+        return (_restore_error, (type(self), self.message, self.__dict__))
+
+
+def _restore_error(cls: type[TwinprintError], message: str, state: dict) -> TwinprintError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, message)
+    error.__dict__.update(state)
+    return error
+
 
 class UsageError(TwinprintError):
     """The command line was wrong (unknown option value, missing argument)."""

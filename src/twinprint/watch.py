@@ -8,17 +8,21 @@ watch goes on, so the next save can fix it.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import threading
 import time
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Callable
 
 import pypdfium2
 import watchfiles
 
-from .build import BuildRequest, build_document, request_design, write_atomically
+from .batch.contained import Limits, run_contained
+from .batch.manifest import DEFAULT_MEMORY_LIMIT_MB, DEFAULT_TIMEOUT_S
+from .build import BuildRequest, BuildResult, build_document, request_design, write_atomically
 from .errors import TwinprintError
 from .layout.templates import builtin_root, layout_search_path
 
@@ -83,12 +87,18 @@ def write_first_page_preview(pdf: Path, long_side_px: int = PREVIEW_LONG_SIDE_PX
     return target
 
 
+def _build_with_preview(request: BuildRequest) -> tuple[BuildResult, Path]:
+    result = build_document(request)
+    preview = write_first_page_preview(result.output)
+    return dataclasses.replace(result, rendered=None, preflight=None), preview
+
+
 def rebuild(request: BuildRequest, changed: tuple[Path, ...] = ()) -> Rebuild:
-    """Build the PDF and its preview; a failure is returned as the error's one-line message."""
+    """Build the PDF and its preview in a contained child (limits as for a batch job); a failure comes back as its one-line message."""
     started = time.perf_counter()
     try:
-        result = build_document(request)
-        preview = write_first_page_preview(result.output)
+        limits = Limits(DEFAULT_MEMORY_LIMIT_MB, DEFAULT_TIMEOUT_S, whole_process=False)
+        result, preview = run_contained(partial(_build_with_preview, request), limits, str(request.content_dir))
     except TwinprintError as error:
         return Rebuild(time.perf_counter() - started, changed, error=error.message)
     except (OSError, pypdfium2.PdfiumError) as error:

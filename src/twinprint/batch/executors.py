@@ -16,6 +16,7 @@ import os
 from typing import Protocol
 
 from ..errors import UsageError
+from ..render.fontfolders import remove_folders_of_ended_processes
 from .worker import JobResult, JobTask, prepare_worker, run_job
 
 CLUSTER_CONNECT_TIMEOUT_S = 20.0
@@ -70,7 +71,8 @@ class LocalPool:
         # A fork server, not fork: the coordinator runs threads (progress bar, Dask client in tests).
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(["twinprint.batch.worker"])
-        return cf.ProcessPoolExecutor(max_workers=self.workers, mp_context=context, initializer=prepare_worker)
+        return cf.ProcessPoolExecutor(max_workers=self.workers, mp_context=context, initializer=prepare_worker,
+                                      initargs=(os.getpid(),))
 
     @property
     def description(self) -> str:
@@ -148,6 +150,7 @@ def default_workers() -> int:
 
 
 def open_executor(workers: int | None, cluster: str | None, job_count: int) -> JobExecutor:
+    remove_folders_of_ended_processes()  # font copies of an earlier run that was killed
     if cluster:
         return DaskCluster(cluster)
     if job_count == 1:

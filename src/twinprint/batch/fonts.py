@@ -10,6 +10,7 @@ configuration instead.
 
 from __future__ import annotations
 
+import os
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -91,6 +92,20 @@ class SharedFontConfiguration(FontConfiguration):  # type: ignore[misc]
 
 
 _per_thread = threading.local()
+
+
+def _own_folder_after_fork() -> None:
+    """A forked render child writes new font copies into a folder of its own, never into its parent's.
+
+    WeasyPrint skips registering a face whose copy already exists in the folder, so a
+    copy left there by one child would make the next child's document lack that face.
+    """
+    config = getattr(_per_thread, "config", None)
+    if config is not None:
+        config._folder = None
+
+
+os.register_at_fork(after_in_child=_own_folder_after_fork)
 
 
 def shared_font_configuration() -> SharedFontConfiguration:

@@ -16,13 +16,15 @@ from pydantic import ValidationError
 
 from ..errors import ContentError, Problem
 from .images import check_image
-from .model import FOLDER_NAME_PATTERN, Exhibit
+from .model import FOLDER_NAME_PATTERN, Exhibit, FieldProblem
 from .sanitise import UnsafeReference, markdown_images, markdown_issues, resolve_in_folder
 
-EXHIBIT_FILE = "exhibit.yaml"
+from . import EXHIBIT_FILE  # noqa: E402,F401 (re-exported)
 MAX_CONTENT_FILE_BYTES = 8 * 1024 * 1024
 MAX_YAML_VALUES = 1_000_000
 MAX_YAML_DEPTH = 40
+# A headline longer than this cannot fit any paper: a pasted text, not a title.
+MAX_TITLE_CHARS = 500
 
 FieldPath = tuple[str | int, ...]
 
@@ -75,7 +77,7 @@ def _node_to_data(node: yaml.Node, path: FieldPath, lines: _LineMap, file: Path)
     if isinstance(node, yaml.SequenceNode):
         return [_node_to_data(item, path + (i,), lines, file) for i, item in enumerate(node.value)]
     try:
-        return yaml.SafeLoader.construct_object(_SCALAR_LOADER, node)  # type: ignore[arg-type]
+        value = yaml.SafeLoader.construct_object(_SCALAR_LOADER, node)  # type: ignore[arg-type]
     except (yaml.YAMLError, TypeError, OverflowError) as error:
         # Tags safe YAML cannot build (!!python/object…), or values it cannot hold.
         problem = getattr(error, "problem", None) or str(error).splitlines()[0]
@@ -83,6 +85,15 @@ def _node_to_data(node: yaml.Node, path: FieldPath, lines: _LineMap, file: Path)
     except ValueError:
         # An impossible date such as 1980-02-30: keep the text so validation names the field.
         return node.value
+    surrogate = _SURROGATE_RE.search(value) if isinstance(value, str) else None
+    if surrogate:
+        # "\ud800" in double quotes makes half a UTF-16 pair: no PDF, file name or font can hold it.
+        raise ContentError.single(file, format_field_path(path), f"contains U+{ord(surrogate[0]):04X}, half of a UTF-16 pair and not a "
+                                  "character (a broken \\u escape?)", "encoding", node.start_mark.line + 1)
+    return value
+
+
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
 
 
 _SCALAR_LOADER = yaml.SafeLoader("")
@@ -92,6 +103,8 @@ def parse_yaml(file: Path, text: str) -> tuple[Any, _LineMap]:
     """Parse YAML text into plain data and a map from field paths to line numbers."""
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except RecursionError:
+        raise ContentError.single(file, "", f"malformed YAML: nested more than {MAX_YAML_DEPTH} levels deep", "too-deep") from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = mark.line + 1 if mark else None
@@ -203,6 +216,9 @@ def _problems_from_validation(error: ValidationError, file: Path, lines: _LineMa
     problems = []
     for item in error.errors():
         path = tuple(p for p in item["loc"] if not (isinstance(p, str) and p in ("str", "dict[str,str]")))
+        cause = item.get("ctx", {}).get("error")
+        if isinstance(cause, FieldProblem):
+            path += cause.field_path
         message = item["msg"].removeprefix("Value error, ")
         if item["type"] == "extra_forbidden":
             message = f"unknown key {path[-1]!r} (a typo?)"
@@ -230,6 +246,9 @@ def load_exhibit(folder: Path) -> Exhibit:
     if "slug" in data:
         raise ContentError.single(file, "slug", "the slug is the folder name; remove this key", "extra_forbidden", lines.line_for(("slug",)))
     _inline_body_files(data, folder, file, lines)
+    problems = _title_length_problems(data, file, lines)
+    if problems:
+        raise ContentError(problems)
     try:
         exhibit = Exhibit.model_validate({**data, "slug": folder.resolve().name})
     except ValidationError as error:
@@ -238,6 +257,23 @@ def load_exhibit(folder: Path) -> Exhibit:
     if problems:
         raise ContentError(problems)
     return exhibit
+
+
+def _title_length_problems(data: dict[str, Any], file: Path, lines: _LineMap) -> list[Problem]:
+    """Titles longer than any cover or headline can hold: fail here, not after minutes of shrinking text to fit."""
+    titled: list[tuple[FieldPath, Any]] = [(("title",), data.get("title"))]
+    sections = data.get("sections")
+    if isinstance(sections, list):
+        titled += [(("sections", i, "title"), s.get("title")) for i, s in enumerate(sections) if isinstance(s, dict)]
+    problems = []
+    for path, value in titled:
+        texts = value.items() if isinstance(value, dict) else [((), value)]
+        for language, text in texts:
+            where = path + ((language,) if language != () else ())
+            if isinstance(text, str) and len(text) > MAX_TITLE_CHARS:
+                problems.append(Problem(str(file), format_field_path(where), f"expected at most {MAX_TITLE_CHARS} characters "
+                                        f"for a title, got {len(text)}", "too-long", lines.line_for(where)))
+    return problems
 
 
 def find_content_folders(content_root: Path) -> list[Path]:

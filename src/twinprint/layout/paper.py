@@ -93,7 +93,7 @@ class Paper:
         }
 
 
-def canonical_paper_name(text: str) -> str:
+def canonical_paper_name(text: str, option: str = "--paper") -> str:
     """`a2` -> `A2`, `US-Tabloid` -> `tabloid`, `500 x 700mm` -> `500x700`; UsageError if unknown."""
     key = text.strip()
     for name in NAMED_SIZES_MM:
@@ -106,10 +106,10 @@ def canonical_paper_name(text: str) -> str:
         width, height = (float(value) for value in match.groups())
         low, high = CUSTOM_LIMITS_MM
         if not (low <= width <= high and low <= height <= high):
-            raise UsageError(f"--paper {text!r}: each side must be between {low:g} and {high:g} mm")
+            raise UsageError(f"{option} {text!r}: each side must be between {low:g} and {high:g} mm")
         return f"{width:g}x{height:g}"
     known = ", ".join(NAMED_SIZES_MM)
-    raise UsageError(f"--paper {text!r}: expected one of {known}, or WIDTHxHEIGHT in mm such as 500x700")
+    raise UsageError(f"{option} {text!r}: expected one of {known}, or WIDTHxHEIGHT in mm such as 500x700")
 
 
 def is_named_paper(text: str) -> bool:
@@ -162,6 +162,7 @@ class PageSettings(BaseModel):
 
 
 SETTINGS_FILE = "layout.toml"
+LAYOUT_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 
 
 def _find_settings_file(layout: str, search_path: tuple[Path, ...]) -> Path | None:
@@ -189,7 +190,9 @@ def page_settings(layout: str, search_path: tuple[Path, ...]) -> PageSettings:
             break
         table = _read_settings_table(file)
         merged = {**table, **merged}
-        name = table.get("extends") if isinstance(table.get("extends"), str) else None
+        name = table.get("extends")
+        if name is not None and not (isinstance(name, str) and LAYOUT_NAME_RE.match(name)):
+            raise LayoutError(f"{file}: extends: expected the name of another layout (a folder of layouts/), got {name!r}")
     merged.pop("extends", None)
     try:
         return PageSettings.model_validate(merged)

@@ -9,63 +9,87 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from jinja2.loaders import split_template_path
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
+from ..confine import refuse_unless_readable
 from ..errors import LayoutError
-from ..content.i18n import translations_for
+from ..content.i18n import plain, translations_for
+from .qr import FittedQr, fit_qr
+from .typography import cjk_spacing_html, phrases
 
-PACKAGE_DIR = Path(__file__).resolve().parents[1]
-LAYOUT_ENTRY = "layout.html"
-
-
-def builtin_root() -> Path:
-    """Where the built-in layouts/ and fonts/ live: the source checkout, or the wheel's data."""
-    for candidate in (PACKAGE_DIR.parents[1], PACKAGE_DIR / "_data"):
-        if (candidate / "layouts").is_dir() and (candidate / "fonts").is_dir():
-            return candidate
-    raise LayoutError(f"twinprint is installed without its layouts/ and fonts/ folders (looked beside {PACKAGE_DIR})")
-
-
-def layout_search_path(project_root: Path) -> list[Path]:
-    """Layout folders in lookup order: the project's own first, so it can override blocks."""
-    folders = [Path(project_root).resolve() / "layouts", builtin_root() / "layouts"]
-    unique: list[Path] = []
-    for folder in folders:
-        if folder.is_dir() and folder not in unique:
-            unique.append(folder)
-    return unique
-
-
-def available_layouts(search_path: list[Path]) -> list[str]:
-    names = {p.parent.name for folder in search_path for p in folder.glob(f"*/{LAYOUT_ENTRY}")}
-    return sorted(names)
-
+# Where layouts are found is light to import (the command line checks --layout at start-up); re-exported here.
+from .lookup import BUILTIN_PREFIX, LAYOUT_ENTRY, available_layouts, builtin_root, layout_search_path, project_root_of, template_files  # noqa: F401
 
 _MARKDOWN = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
 
 
 def markdown_to_html(text: str | None) -> Markup:
-    """Markdown to HTML with raw HTML disabled: content can only produce safe markup."""
-    return Markup(_MARKDOWN.render(text or ""))
+    """Markdown to HTML with raw HTML disabled: content can only produce safe markup.
+
+    Chinese gets CJK-Latin spacing; a text in another language than the document's keeps its `lang`.
+    """
+    html = Markup(cjk_spacing_html(_MARKDOWN.render(plain(text or ""))))
+    lang = getattr(text, "lang", None)
+    return Markup('<div lang="{}">{}</div>').format(lang, html) if lang else html
 
 
-def qr_placeholder(url: str, side_mm: float, label: str = "") -> Markup:
-    """An empty box that the PDF stage fills with the vector QR code of `url`."""
-    return Markup('<span class="qr" data-qr="{url}" style="width:{side}mm;height:{side}mm" role="img" aria-label="{label}"></span>').format(
-        url=url, side=f"{side_mm:.2f}", label=label or f"QR code: {url}"
+def qr_placeholder(url: str, side_mm: float, label: str = "", fitted: FittedQr | None = None) -> Markup:
+    """An empty box that the PDF stage fills with the vector QR code of `url`.
+
+    With `fitted`, the box takes its side and names the error-correction level the code is drawn at.
+    """
+    level = f' data-qr-ec="{fitted.error_correction}"' if fitted else ""
+    return Markup('<span class="qr" data-qr="{url}"' + level + ' style="width:{side}mm;height:{side}mm" '
+                  'role="img" aria-label="{label}"></span>').format(
+        url=url, side=f"{fitted.side_mm if fitted else side_mm:.2f}", label=plain(label) or f"QR code: {url}"
     )
 
 
-BUILTIN_PREFIX = "builtin"
+def _fitted_qr(context: Any, url: str, side_mm: float) -> FittedQr:
+    """The code a layout's `qr()` draws: modules of TARGET_MODULE_MM at least, growing the side
+    unless the user fixed it (`--set qr_mm=`)."""
+    fixed = "qr_mm" in (context.get("vars") or {})
+    return fit_qr(url, float(side_mm), context.get("qr_error_correction") or "M", grow=not fixed)
+
+
+@jinja2.pass_context
+def layout_qr(context: Any, url: str, side_mm: float, label: str = "") -> Markup:
+    """`qr(url, side_mm, label)` in a layout: the placeholder of the code fitted to its module size."""
+    return qr_placeholder(url, side_mm, label, _fitted_qr(context, url, side_mm))
+
+
+@jinja2.pass_context
+def layout_qr_side(context: Any, url: str, side_mm: float) -> float:
+    """`qr_side(url, side_mm)` in a layout: the side `qr(url, side_mm)` takes, for the block around it."""
+    return _fitted_qr(context, url, side_mm).side_mm
+
+
+class ConfinedLoader(jinja2.FileSystemLoader):
+    """A FileSystemLoader that reads a template only if its real path is inside the project or the built-in layouts."""
+
+    def __init__(self, folders: list[Path], project_root: Path) -> None:
+        super().__init__([str(p) for p in folders])
+        self.project_root = project_root
+
+    def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, Any]:
+        # The file Jinja would open (the first folder that has it), checked before it is read.
+        for folder in self.searchpath:
+            candidate = Path(folder, *split_template_path(template))
+            if candidate.is_file():
+                refuse_unless_readable(candidate, self.project_root, f"layout template {template!r}")
+                break
+        return super().get_source(environment, template)
 
 
 def layout_loader(search_path: tuple[Path, ...]) -> jinja2.BaseLoader:
     """Templates by name along the search path; `builtin/<name>` always means the built-in one,
     so a project's layouts/poster/layout.html can extend "builtin/poster/layout.html" and change one block."""
-    builtin = jinja2.FileSystemLoader(str(builtin_root() / "layouts"))
-    return jinja2.ChoiceLoader([jinja2.FileSystemLoader([str(p) for p in search_path]), jinja2.PrefixLoader({BUILTIN_PREFIX: builtin})])
+    project_root = project_root_of(search_path)
+    builtin = ConfinedLoader([builtin_root() / "layouts"], project_root)
+    return jinja2.ChoiceLoader([ConfinedLoader(list(search_path), project_root), jinja2.PrefixLoader({BUILTIN_PREFIX: builtin})])
 
 
 @lru_cache(maxsize=32)
@@ -81,7 +105,10 @@ def _environment(search_path: tuple[Path, ...], language: str) -> jinja2.Environ
     )
     env.install_gettext_translations(translations_for(language), newstyle=True)  # type: ignore[attr-defined]
     env.filters["markdown"] = markdown_to_html
-    env.globals["qr"] = qr_placeholder
+    env.filters["phrases"] = phrases
+    env.filters["plain"] = plain
+    env.globals["qr"] = layout_qr
+    env.globals["qr_side"] = layout_qr_side
     return env
 
 
@@ -107,6 +134,9 @@ def render_layout_html(request: LayoutRequest, context: dict[str, Any]) -> str:
         raise LayoutError(f"{error.filename}:{error.lineno}: template syntax error: {error.message}") from None
     try:
         return template.render(**context)
+    except RecursionError as error:
+        raise LayoutError(f"{template_location(error, template)}: layout {request.name!r}: templates include or extend "
+                          "each other without end") from None
     except jinja2.TemplateSyntaxError as error:
         raise LayoutError(f"{error.filename}:{error.lineno}: template syntax error: {error.message}") from None
     except jinja2.UndefinedError as error:
@@ -119,8 +149,3 @@ def template_location(error: BaseException, template: jinja2.Template) -> str:
     """`file:line` of the template line that failed (Jinja puts template lines into the traceback)."""
     frames = [f for f in traceback.extract_tb(error.__traceback__) if not f.filename.endswith(".py") and Path(f.filename).is_file()]
     return f"{frames[-1].filename}:{frames[-1].lineno}" if frames else str(template.filename)
-
-
-def template_files(search_path: tuple[Path, ...]) -> list[Path]:
-    """Every template and stylesheet a layout could read, for cache keys and watch mode."""
-    return sorted(p for folder in search_path for p in folder.rglob("*") if p.is_file())

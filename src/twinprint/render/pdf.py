@@ -23,7 +23,13 @@ import weasyprint
 from weasyprint.urls import FatalURLFetchingError, URLFetcher
 
 from ..errors import BuildError, FetchRefused
+from ..content.rasters import raster_size
 from ..layout.qr import make_qr
+from . import fontfolders  # noqa: F401 - WeasyPrint's font copies go where they are cleaned up
+from .svgdraw import SvgDrawFailed, note_figure
+
+# Links a PDF may carry (from content or layouts): the web, mail, telephone, and anchors inside it.
+LINK_SCHEMES = ("http", "https", "mailto", "tel")
 
 PX_TO_PT = 0.75
 # @font-face local() fonts reach the fetcher as file: URLs of the system's font folders.
@@ -58,6 +64,9 @@ class SandboxFetcher(URLFetcher):
     document: str = "the document"
     fetched: dict[str, str] = field(default_factory=dict)  # url -> sha256 of the bytes
     refused: list[str] = field(default_factory=list)
+    # Rasters are handed to WeasyPrint through this (content/rasters.py): scaled to what the page can print.
+    scale_image: Callable[[Path, bytes], bytes] | None = None
+    image_sizes: dict[str, tuple[int, int]] = field(default_factory=dict)  # file url -> pixels handed to WeasyPrint
 
     def __post_init__(self) -> None:
         super().__init__(timeout=self.timeout_s, allowed_protocols=("data",), allow_redirects=False)
@@ -112,7 +121,14 @@ class SandboxFetcher(URLFetcher):
         if path.stat().st_size > MAX_FILE_BYTES:
             self.refuse(url, f"larger than {MAX_FILE_BYTES} bytes")
         data = path.read_bytes()
+        if path.suffix.lower() == ".svg":
+            note_figure("laying out", path.as_uri())
         self.fetched[path.as_uri()] = _sha256_of_file(path, data)
+        if self.scale_image is not None:
+            data = self.scale_image(path, data)
+            size = raster_size(data)
+            if size:
+                self.image_sizes[path.as_uri()] = size
         return weasyprint.urls.URLFetcherResponse(path.as_uri(), data)
 
     def allows_file(self, path: Path) -> bool:
@@ -187,6 +203,7 @@ class QrPlacement:
     x_px: float
     y_px: float
     side_px: float
+    error_correction: str | None = None  # the level the layout chose for this code (data-qr-ec); None: the build's
 
 
 @dataclass
@@ -196,6 +213,7 @@ class RenderedPdf:
     qr_codes: list[QrPlacement]
     fetched: dict[str, str]
     warnings: list[str]
+    image_sizes: dict[str, tuple[int, int]] = field(default_factory=dict)  # see SandboxFetcher.image_sizes
 
 
 @dataclass(frozen=True)
@@ -229,7 +247,8 @@ def find_qr_placements(document: Any) -> list[QrPlacement]:
             element = getattr(box, "element", None)
             url = element.get("data-qr") if element is not None else None
             if url and box.element_tag == "span" and box.width:
-                placements.append(QrPlacement(index, url, box.border_box_x(), box.border_box_y(), box.border_width()))
+                placements.append(QrPlacement(index, url, box.border_box_x(), box.border_box_y(), box.border_width(),
+                                              element.get("data-qr-ec")))
     return _first_box_per_element(placements)
 
 
@@ -246,7 +265,7 @@ def _first_box_per_element(placements: list[QrPlacement]) -> list[QrPlacement]:
 
 def qr_drawing_operators(placement: QrPlacement, page_height_px: float, error_correction: str) -> str:
     """PDF operators drawing one code (white quiet zone, black modules), marked as artifact."""
-    code = make_qr(placement.url, error_correction)
+    code = make_qr(placement.url, placement.error_correction or error_correction)
     module_pt = placement.side_px * PX_TO_PT / code.side_modules
     x_pt = placement.x_px * PX_TO_PT
     top_pt = (page_height_px - placement.y_px) * PX_TO_PT
@@ -287,6 +306,7 @@ def render_pdf(html: str, base_url: str, fetcher: SandboxFetcher, options: PdfOp
             document = weasyprint.HTML(string=html, base_url=base_url, url_fetcher=fetcher).render(
                 font_config=font_config, **dict(options.weasyprint_options)
             )
+            check_link_schemes(document, fetcher)
             if after_layout is not None:
                 document = after_layout(document)
             placements = find_qr_placements(document)
@@ -298,6 +318,11 @@ def render_pdf(html: str, base_url: str, fetcher: SandboxFetcher, options: PdfOp
         raise FetchRefused(str(error)) from None
     except FetchRefused:
         raise
+    except SvgDrawFailed as failed:
+        if fetcher.refused:
+            raise FetchRefused(fetcher.refused[0]) from None
+        raise BuildError(f"{fetcher.document}: the SVG figure {_shown_url(failed.url)} could not be drawn: "
+                         f"{_svg_reason(failed.cause)}") from failed
     except (OSError, ValueError, AssertionError, KeyError, IndexError, TypeError) as error:
         raise BuildError(f"WeasyPrint failed: {type(error).__name__}: {error}") from error
     except (MemoryError, RecursionError) as error:
@@ -305,7 +330,27 @@ def render_pdf(html: str, base_url: str, fetcher: SandboxFetcher, options: PdfOp
     if fetcher.refused:
         # WeasyPrint swallows errors while drawing SVG images, refusals included: they still fail the build.
         raise FetchRefused(fetcher.refused[0])
-    return RenderedPdf(pdf_bytes, len(document.pages), placements, dict(fetcher.fetched), warnings.messages)
+    return RenderedPdf(pdf_bytes, len(document.pages), placements, dict(fetcher.fetched), warnings.messages, dict(fetcher.image_sizes))
+
+
+def check_link_schemes(document: Any, fetcher: SandboxFetcher) -> None:
+    """Every link the PDF will carry goes to the web, mail, a telephone or inside the document."""
+    for page in document.pages:
+        for link_type, target, _, _ in page.links:
+            scheme = str(target).split(":", 1)[0].lower() if ":" in str(target) else ""
+            if link_type == "external" and scheme not in LINK_SCHEMES:
+                raise FetchRefused(f"{fetcher.referrer_of(str(target))}: refused the link {str(target)[:200]!r}: links may only "
+                                   f"use {', '.join(LINK_SCHEMES)} or point inside the document (#id)")
+
+
+def _shown_url(url: str) -> str:
+    return unquote(urlparse(url).path) if url.startswith("file:") else url[:200]
+
+
+def _svg_reason(error: BaseException) -> str:
+    if isinstance(error, RecursionError):
+        return "it refers to itself, or nests too deeply (RecursionError)"
+    return f"{type(error).__name__}: {error}"
 
 
 class _WarningCollector(logging.Handler):

@@ -1,0 +1,193 @@
+"""Run one render in a child process whose limits are enforced from outside it.
+
+WeasyPrint's SVG drawing catches BaseException, so nothing raised inside the
+rendering process (a memory guard, a timer, Ctrl-C) can be relied on to stop a
+runaway drawing. Each render is therefore forked into a child (which inherits
+the imported modules and the font configuration of its parent); the parent
+polls the child's resident memory and wall time and SIGKILLs it at a limit,
+naming the figure it was drawing. RLIMIT_AS is a backstop, and the child dies
+with its parent (lifeline.py).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import resource
+import signal
+import sys
+import time
+import traceback
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any, Callable, TypeVar
+from urllib.parse import unquote, urlparse
+
+from ..errors import BuildError
+from ..render.fontfolders import remove_folders_of, remove_own_folders
+from ..render.svgdraw import report_figures_to
+from .lifeline import die_with_parent
+
+T = TypeVar("T")
+POLL_S = 0.05
+# Resident memory of a prepared worker (measured): a coordinator that runs a job itself may
+# already hold more than that, and the job is allowed the growth a fresh worker would have.
+PREPARED_WORKER_MB = 100.0
+ADDRESS_SPACE_HEADROOM_MB = 512.0
+
+
+@dataclass(frozen=True)
+class Limits:
+    memory_mb: float
+    seconds: float
+    # True: the limit is the child's whole resident memory (a worker holds nothing else);
+    # False: its parent's memory at the fork does not count against the job.
+    whole_process: bool = True
+
+
+class LimitExceeded(BuildError):
+    """The render was killed from outside at a limit (or died on its own); the message says which."""
+
+
+@dataclass(frozen=True)
+class ChildReport:
+    """What the parent saw of a finished child: its peak memory and time."""
+
+    peak_mb: float
+    seconds: float
+
+
+def resident_mb(pid: int | str = "self") -> float:
+    """Resident memory of a process (Linux /proc; 0 where unknown, which disables the limit)."""
+    try:
+        with open(f"/proc/{pid}/statm", encoding="ascii") as statm:
+            pages = int(statm.read().split()[1])
+    except (OSError, ValueError, IndexError):
+        return 0.0
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def _virtual_mb() -> float:
+    try:
+        with open("/proc/self/statm", encoding="ascii") as statm:
+            return int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
+_channel: Connection | None = None
+last_report = ChildReport(0.0, 0.0)
+
+
+def _report_figure(stage: str, url: str) -> None:
+    if _channel is not None:
+        try:
+            _channel.send(("figure", f"{stage} the figure {_shown(url)}"))
+        except (OSError, ValueError):
+            pass
+
+
+def run_contained(function: Callable[[], T], limits: Limits, label: str) -> T:
+    """`function()` in a forked child; its value, or its exception, comes back; a limit kills it (LimitExceeded)."""
+    reader, writer = multiprocessing.Pipe(duplex=False)
+    allowed_mb = limits.memory_mb if limits.whole_process else max(limits.memory_mb, resident_mb() + limits.memory_mb - PREPARED_WORKER_MB)
+    parent = os.getpid()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - runs in the child, which never returns
+        reader.close()
+        _child(function, writer, parent, allowed_mb)
+    writer.close()
+    try:
+        return _supervise(pid, reader, allowed_mb, limits, label)
+    finally:
+        reader.close()
+
+
+def _child(function: Callable[[], Any], writer: Connection, parent: int, allowed_mb: float) -> None:
+    global _channel
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+        die_with_parent(parent)
+        ceiling = int((_virtual_mb() + allowed_mb + ADDRESS_SPACE_HEADROOM_MB) * 2**20)
+        resource.setrlimit(resource.RLIMIT_AS, (ceiling, ceiling))
+        _channel = writer
+        report_figures_to(_report_figure)
+        try:
+            message: tuple[Any, ...] = ("value", function())
+        except BaseException as error:  # noqa: BLE001 - travels to the parent, which raises it
+            message = ("error", error, traceback.format_exc())
+        try:
+            writer.send(message)
+        except Exception as error:  # noqa: BLE001 - an exception that cannot be pickled
+            writer.send(("error", BuildError(f"{type(message[1]).__name__}: {message[1]}"), repr(error)))
+    finally:
+        remove_own_folders()
+        os._exit(0)
+
+
+def _kill(pid: int) -> None:
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def _supervise(pid: int, reader: Connection, allowed_mb: float, limits: Limits, label: str) -> Any:
+    global last_report
+    started = time.monotonic()
+    drawing: str | None = None
+    peak_mb = 0.0
+    message: tuple[Any, ...] | None = None
+    try:
+        while message is None:
+            if reader.poll(POLL_S):
+                try:
+                    received = reader.recv()
+                except EOFError:
+                    break
+                if received[0] == "figure":
+                    drawing = received[1]
+                else:
+                    message = received
+                continue
+            peak_mb = max(peak_mb, resident_mb(pid))
+            elapsed = time.monotonic() - started
+            if peak_mb > allowed_mb:
+                _kill(pid)
+                raise LimitExceeded(f"{label}: stopped at the memory limit of {limits.memory_mb:g} MB{_while(drawing)} "
+                                    f"(killed after {elapsed:.1f} s at {peak_mb:.0f} MB)")
+            if elapsed > limits.seconds:
+                _kill(pid)
+                raise LimitExceeded(f"{label}: stopped after the time limit of {limits.seconds:g} s{_while(drawing)}")
+    except BaseException:
+        _kill(pid)
+        raise
+    finally:
+        status = os.waitpid(pid, 0)[1]
+        remove_folders_of(pid)  # a killed child could not remove its font copies itself
+        last_report = ChildReport(peak_mb, time.monotonic() - started)
+    if message is None:
+        raise LimitExceeded(f"{label}: the render process died ({_how(status)}){_while(drawing)}: out of memory, or a crash in a native library")
+    if message[0] == "error":
+        error = message[1]
+        if isinstance(error, BaseException):
+            error.add_note(message[2]) if hasattr(error, "add_note") else None
+            raise error
+    return message[1]
+
+
+def _shown(url: str) -> str:
+    return unquote(urlparse(url).path) if url.startswith("file:") else url[:100]
+
+
+def _while(figure: str | None) -> str:
+    return f" while {figure}" if figure else ""
+
+
+def _how(status: int) -> str:
+    if os.WIFSIGNALED(status):
+        return f"signal {signal.Signals(os.WTERMSIG(status)).name}"
+    return f"exit status {os.waitstatus_to_exitcode(status)}"
