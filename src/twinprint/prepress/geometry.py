@@ -223,8 +223,10 @@ def _fill(page: PageGeometry, body_size: float) -> float:
     """Share of the page's height from its first to its last text line or drawing (running heads and folios aside)."""
     spans = [(line.box.bottom, line.box.top) for line in _body_lines(page, body_size)]
     spans += [(d.box.bottom, d.box.top) for d in page.drawings if d.box.width > 2 and d.box.height > 2]
-    if not spans or not page.trim.height:
-        return 0.0 if spans == [] else 1.0
+    if not page.trim.height:
+        return 1.0
+    if not spans:
+        return 0.0
     top = min(max(top for _, top in spans), page.trim.top)
     bottom = max(min(bottom for bottom, _ in spans), page.trim.bottom)
     return max(0.0, top - bottom) / page.trim.height
