@@ -19,8 +19,8 @@ from twinprint.content.load import load_exhibit
 from twinprint.prepress.cmyk import SMALL_TEXT_PT, rgb_to_cmyk, text_rgb_to_cmyk
 from twinprint.prepress.marks import Box, mm
 from twinprint.prepress.preflight import PreflightContext, content_fields, preflight_pdf
-from twinprint.prepress.profiles import PROFILES, apply_profile_css, finish_pdf, profile_stylesheet
-from twinprint.render.pdf import SandboxFetcher, render_pdf
+from twinprint.prepress.profiles import PROFILES, apply_profile_css, finish_pdf, profile_pdf_options, profile_stylesheet
+from twinprint.render.pdf import PdfOptions, SandboxFetcher, render_pdf
 from twinprint.prepress.shadings import shadings_drawn
 from twinprint.prepress.textruns import text_runs
 
@@ -166,7 +166,8 @@ def print_pdf(html_body: str, folder: Path, spot_inks: dict | None = None) -> by
     """A small real render through the print profile: WeasyPrint, then the CMYK pass, spot inks, boxes and marks."""
     css = "@page { size: A6; margin: 10mm }\n" + profile_stylesheet(PROFILES["print"], (PROJECT / "layouts",), 3.0)
     html = apply_profile_css(f"<html><head></head><body>{html_body}</body></html>", css)
-    rendered = render_pdf(html, folder.as_uri() + "/", SandboxFetcher(allowed_roots=(folder, PROJECT))).pdf
+    options = PdfOptions(weasyprint_options=profile_pdf_options("print", folder))  # PDF/X-4, as a build writes it
+    rendered = render_pdf(html, folder.as_uri() + "/", SandboxFetcher(allowed_roots=(folder, PROJECT)), options).pdf
     return finish_pdf(rendered, PROFILES["print"], spot_inks=spot_inks)[0]
 
 

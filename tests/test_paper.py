@@ -119,7 +119,8 @@ def test_poster_qr_code_grows_with_the_poster(build_once):
     px_to_mm = 25.4 / 96
     sides = {paper: build_once("milan-shanghai", "poster", "en", paper=paper).rendered.qr_codes[0].side_px * px_to_mm
              for paper in ("A4", "A2", "A0")}
-    assert sides["A4"] == pytest.approx(20, abs=0.2)
+    # A4's rule gives 20 mm, too small for this link's modules to reach 0.75 mm: the code grows (layout/qr.py).
+    assert 20 < sides["A4"] < sides["A2"]
     assert sides["A2"] == pytest.approx(39.6, abs=0.2)
     assert sides["A0"] == pytest.approx(79.3, abs=0.2)
 
