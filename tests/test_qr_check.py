@@ -90,5 +90,5 @@ def test_preflight_reports_a_code_zxing_reads_but_zbar_does_not(catalogue):
     findings = robustness(planted, context)
     assert [f.message for f in findings] == [
         f"QR code for {URL} is not read by a second decoder (zbar) at 72 dpi as a JPEG of quality 30; content field sections[0].links[0].url"]
-    assert findings[0].pages == (PAGE_INDEX + 1,)
+    assert findings[0].pages == (PAGE_INDEX + 1,) and findings[0].severity == "warning"
     assert robustness(planted, context, check_qr_codes) == []  # zxing, the first decoder, still reads it

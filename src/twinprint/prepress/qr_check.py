@@ -4,7 +4,7 @@ zxing (preflight's first decoder) finds each code on the 150-dpi page raster;
 its version gives the module count, so the printed module size. Then zbar, a
 decoder sharing no code with zxing, must read every code framed as a phone
 frames it (the code and half its side around it): at 150 dpi after a 1 px blur,
-and at 72 dpi saved as a JPEG of quality 30, a poor capture. The framed test is
+and (a warning only) at 72 dpi saved as a JPEG of quality 30, a poor capture. The framed test is
 the stable one: zbar's scan of a whole page misses sound codes among some text
 (a 0.76 mm code of a generated report), while the degraded 72-dpi capture still
 fails 0.55 mm modules and passes 0.6 mm and more.
@@ -89,14 +89,15 @@ def poor_capture(image: Image.Image) -> Image.Image:
     return Image.open(io.BytesIO(encoded.getvalue()))
 
 
-def zbar_problems(sharp_page: Image.Image, coarse_page: Image.Image, codes: list[FoundQr]) -> dict[str, str]:
-    """Which codes zbar does not read, framed: at 150 dpi after a 1 px blur, or at 72 dpi as a JPEG of quality 30."""
+def zbar_problems(sharp_page: Image.Image, coarse_page: Image.Image, codes: list[FoundQr]) -> dict[str, tuple[str, str]]:
+    """(severity, how) for the codes zbar does not read, framed: an error at 150 dpi after a 1 px blur;
+    a warning at 72 dpi as a JPEG of quality 30 (a poor capture: a code may then need a second try)."""
     problems = {}
     for code in codes:
         if code.text not in zbar_texts(framed(sharp_page, code).filter(ImageFilter.GaussianBlur(BLUR_RADIUS_PX))):
-            problems[code.text] = f"at {QR_RASTER_DPI} dpi after a {BLUR_RADIUS_PX} px blur"
+            problems[code.text] = ("error", f"at {QR_RASTER_DPI} dpi after a {BLUR_RADIUS_PX} px blur")
         elif code.text not in zbar_texts(poor_capture(framed(coarse_page, code, COARSE_DPI / QR_RASTER_DPI))):
-            problems[code.text] = f"at {COARSE_DPI} dpi as a JPEG of quality {POOR_JPEG_QUALITY}"
+            problems[code.text] = ("warning", f"at {COARSE_DPI} dpi as a JPEG of quality {POOR_JPEG_QUALITY}")
     return problems
 
 
@@ -123,8 +124,8 @@ def check_qr_robustness(document: pypdfium2.PdfDocument, pdf: pikepdf.Pdf, conte
             if code.module_mm < minimum - 0.01:
                 findings.append(Finding("error", "qr-robustness", f"QR code for {code.text} has {code.module_mm:.2f} mm modules, under the "
                                         f"{minimum:g} mm minimum: shorten the link or give it a larger side{where}", (index + 1,), details))
-            problem = unread.get(code.text)
-            if problem:
-                findings.append(Finding("error", "qr-robustness", f"QR code for {code.text} is not read by a second decoder (zbar) {problem}"
+            if code.text in unread:
+                severity, problem = unread[code.text]
+                findings.append(Finding(severity, "qr-robustness", f"QR code for {code.text} is not read by a second decoder (zbar) {problem}"
                                         f"{where}", (index + 1,), details))
     return findings
