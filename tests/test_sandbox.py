@@ -380,3 +380,25 @@ def test_the_use_bomb_is_killed_at_the_memory_limit_from_outside(tmp_path: Path)
     assert not (project / "build" / "demo" / "catalogue.en.pdf").exists()
     state = json.loads((project / "build" / "manifest.json").read_text(encoding="utf-8")) if (project / "build" / "manifest.json").exists() else {}
     assert "demo/catalogue.en.pdf" not in state.get("jobs", {})
+
+
+GOOD_PROJECT = Path(__file__).parent / "bad_inputs" / "_good"
+
+
+def test_the_manifest_records_no_file_outside_the_project_and_every_theme_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    from twinprint.cli import main
+
+    project = Path(shutil.copytree(GOOD_PROJECT, tmp_path / "project", symlinks=True))
+    (project / "content" / "demo" / "images" / "unreferenced.png").symlink_to("/etc/hostname")
+    (project / "brand").mkdir()
+    theme = project / "brand" / "theme.toml"
+    theme.write_text('extends = "default"\n[colours]\naccent = "#5a2a82"\n', encoding="utf-8")
+    args = ["--project", str(project), "build", str(project / "content" / "demo"), "--theme", str(theme), "-o", str(project / "build")]
+    assert main(args) == 0, capsys.readouterr().err
+    manifest = (project / "build" / "manifest.json").read_text(encoding="utf-8")
+    assert "/etc/hostname" not in manifest and "unreferenced.png" not in manifest
+    assert "brand/theme.toml" in manifest
+    theme.write_text('extends = "default"\n[colours]\naccent = "#225522"\n', encoding="utf-8")
+    capsys.readouterr()
+    assert main(args) == 0
+    assert "built" in capsys.readouterr().out.split("\n")[-3]  # the edited theme makes the job stale

@@ -23,13 +23,9 @@ LAYOUT_ENTRY = "layout.html"
 
 
 def layout_search_path(project_root: Path) -> list[Path]:
-    """Layout folders in lookup order: the project's own first, so it can override blocks."""
+    """Layout folders in lookup order: the project's own first (even before it exists: it names the project), so it can override blocks."""
     folders = [Path(project_root).resolve() / "layouts", builtin_root() / "layouts"]
-    unique: list[Path] = []
-    for folder in folders:
-        if folder.is_dir() and folder not in unique:
-            unique.append(folder)
-    return unique
+    return list(dict.fromkeys(folders))
 
 
 def available_layouts(search_path: list[Path]) -> list[str]:
@@ -73,10 +69,8 @@ class ConfinedLoader(jinja2.FileSystemLoader):
 
 
 def project_root_of(search_path: tuple[Path, ...]) -> Path:
-    """The project whose layouts/ leads the search path (the built-in root when there is none)."""
-    builtin_layouts = builtin_root() / "layouts"
-    project_layouts = [folder for folder in search_path if folder.name == "layouts" and folder != builtin_layouts]
-    return project_layouts[0].parent if project_layouts else builtin_layouts
+    """The project whose layouts/ leads the search path."""
+    return Path(search_path[0]).parent if search_path else builtin_root() / "layouts"
 
 
 def layout_loader(search_path: tuple[Path, ...]) -> jinja2.BaseLoader:
