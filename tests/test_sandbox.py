@@ -402,3 +402,23 @@ def test_the_manifest_records_no_file_outside_the_project_and_every_theme_file(t
     capsys.readouterr()
     assert main(args) == 0
     assert "built" in capsys.readouterr().out.split("\n")[-3]  # the edited theme makes the job stale
+
+
+def test_ctrl_c_stops_the_use_bomb_at_once(tmp_path: Path):
+    """SIGINT reaches the coordinator, outside WeasyPrint's catch-all: the drawing child is killed, the command ends."""
+    project = Path(shutil.copytree(BOMB_PROJECT, tmp_path / "bomb"))
+    (project / "twinprint.toml").write_text('[build]\ntimeout = 120\n\n[[jobs]]\nlanguages = "en"\n', encoding="utf-8")
+    process = subprocess.Popen([sys.executable, "-m", "twinprint", "--project", str(project), "build"], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while len(session_processes(process.pid)) < 2 and time.monotonic() < deadline:  # the render child has started
+            time.sleep(0.1)
+        time.sleep(1)
+        os.killpg(process.pid, signal.SIGINT)  # as a terminal does: the whole process group
+        _, err = process.communicate(timeout=20)
+    finally:
+        for line in session_processes(process.pid):
+            os.kill(int(line.split()[0]), signal.SIGKILL)
+    assert process.returncode == 130 and "Interrupted." in err, err
+    assert session_processes(process.pid) == []
