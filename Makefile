@@ -12,6 +12,7 @@ setup:
 demo: setup
 	$(TWINPRINT) build
 	$(TWINPRINT) personalise content/nanjing-florence --recipients content/delegates.csv --merge
+	@echo "Live preview while you edit: $(TWINPRINT) studio --open   (http://127.0.0.1:8000/, Ctrl-C to stop)"
 
 gallery: demo
 	$(VENV)/bin/python scripts/gallery.py
@@ -24,6 +25,7 @@ bench: setup
 	$(VENV)/bin/python benchmarks/bench_profiles.py
 	$(VENV)/bin/python benchmarks/bench_batch.py
 	$(VENV)/bin/python benchmarks/bench_personalise.py
+	$(VENV)/bin/python benchmarks/bench_studio.py
 
 clean:
 	rm -rf build

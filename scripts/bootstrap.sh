@@ -9,6 +9,8 @@ APT_PACKAGES=(
   fonts-noto-cjk                                          # Chinese faces (Noto Sans/Serif CJK SC)
   poppler-utils qpdf                                      # pdftotext/pdffonts/pdftoppm, qpdf --check
   mupdf-tools ghostscript zbar-tools                      # independent readers: second/third renderer, ink separations, second QR decoder
+  libzbar0                                                # zbar for pyzbar: preflight's second QR decoder
+  chromium                                                # the studio's browser test (Playwright drives this one)
 )
 
 missing=()

@@ -16,7 +16,8 @@ from twinprint.content.model import Exhibit  # noqa: E402
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 CONTENT = PROJECT_ROOT / "content"
 SEEDS = ("nanjing-florence", "milan-shanghai")
-SEED_TEXTS = PROJECT_ROOT.parent / "shared" / "seeds"
+# The source documents of the seeds, kept in the repository so the fidelity test runs on any clone.
+SEED_TEXTS = PROJECT_ROOT / "docs" / "sources"
 
 
 @pytest.fixture(scope="session")

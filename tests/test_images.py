@@ -110,3 +110,76 @@ def test_an_edited_image_is_checked_again(folder):
     path.write_bytes(truncated_png())
     with pytest.raises(UnsafeReference):
         check_image("images/a.png", folder)
+
+
+# --- scaling rasters before WeasyPrint (content/rasters.py) -------------------------------------
+
+def photo_png(size: tuple[int, int]) -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.radial_gradient("L").resize(size).convert("RGB").save(out, "PNG")
+    return out.getvalue()
+
+
+def test_a_raster_larger_than_its_page_can_print_is_scaled_once_and_cached(tmp_path: Path):
+    import io
+
+    from PIL import Image
+
+    from twinprint.content import rasters
+
+    scaler = rasters.scaler_for("screen", 210, 297, tmp_path)
+    assert (scaler.max_width_px, scaler.max_height_px) == (1240, 1754)  # A4 at 150 dpi
+    data = photo_png((6000, 4000))
+    scaled = scaler.scale(Path("photo.png"), data)
+    with Image.open(io.BytesIO(scaled)) as image:
+        assert image.format == "JPEG" and image.size == (1240, 827)
+    cached = list((tmp_path / rasters.CACHE_FOLDER).iterdir())
+    assert len(cached) == 1 and cached[0].read_bytes() == scaled
+    rasters._MEMORY.clear()
+    cached[0].write_bytes(b"from the cache")  # a second document reads the cache, not the image
+    try:
+        assert scaler.scale(Path("photo.png"), data) == b"from the cache"
+        assert scaler.scale(Path("photo.png"), photo_png((6000, 3999))) != b"from the cache"  # keyed by content
+    finally:
+        rasters._MEMORY.clear()  # the planted bytes must not reach another test's render
+
+
+def test_print_keeps_up_to_450_dpi_and_small_images_pass_untouched(tmp_path: Path):
+    from twinprint.content import rasters
+
+    data = photo_png((2400, 1600))
+    assert rasters.scaler_for("print", 210, 297, tmp_path).scale(Path("a.png"), data) == data  # 450 dpi: 3720 px
+    assert rasters.scaler_for("screen", 420, 594, tmp_path).scale(Path("a.png"), data) == data  # A2 at 150 dpi: 2480 px
+    transparent = rasters.scaler_for("screen", 100, 100, None).scale(Path("a.png"), noise_png())
+    assert transparent == noise_png() or transparent[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.slow
+def test_a_6000_px_photo_reaches_the_screen_pdf_at_150_dpi_of_its_page(tmp_path: Path):
+    import subprocess
+
+    from conftest import PROJECT_ROOT
+    from twinprint.build import BuildRequest, build_document
+
+    folder = tmp_path / "photo"
+    (folder / "images").mkdir(parents=True)
+    (folder / "images" / "photo.png").write_bytes(photo_png((6000, 4000)))
+    (folder / "exhibit.yaml").write_text(
+        "kind: exhibition\ntitle: One photograph\ncities:\n  - {name: A, country: B}\n  - {name: C, country: D}\n"
+        "twinned_since: 1980\nsections:\n  - id: one\n    title: One\n    figures:\n"
+        "      - {id: photo, image: images/photo.png, caption: A photograph, alt: A grey disc}\n", encoding="utf-8")
+    result = build_document(BuildRequest(folder, "catalogue", "en", tmp_path / "out", PROJECT_ROOT))
+    # Read back with poppler: every embedded image is at most A4's long side at 150 dpi.
+    rows = subprocess.run(["pdfimages", "-list", str(result.output)], check=True, capture_output=True, text=True).stdout.splitlines()[2:]
+    sizes = [(int(row.split()[3]), int(row.split()[4])) for row in rows]
+    assert sizes and all(max(size) <= 1754 for size in sizes), sizes
+    # What a finding about a placed image needs: its file and field, matched by the pixels rendered.
+    from twinprint.content.load import load_exhibit
+    from twinprint.content.rasters import ImageSource, image_sources
+
+    sources = image_sources(load_exhibit(folder), folder, result.rendered.image_sizes)
+    assert sources == [ImageSource(1240, 827, "images/photo.png", "sections[0].figures[0].image")]

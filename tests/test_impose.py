@@ -147,3 +147,74 @@ def test_real_booklet_imposes_to_a4_sheets_in_order(build_once, project_root):
     assert left[:3] == last[:3] and right[:3] == first[:3]  # back cover | front cover on the outer sheet
     source.close()
     sheet.close()
+
+
+def _pdfx_identity(pdf_bytes: bytes) -> dict:
+    """What makes a file PDF/X, read back with pikepdf: output intent, XMP identification, boxes per page."""
+    with pikepdf.open(__import__("io").BytesIO(pdf_bytes)) as pdf:
+        intents = [(str(i.S), int(i.DestOutputProfile.N)) for i in pdf.Root.get("/OutputIntents", [])]
+        meta = pdf.open_metadata()
+        return {"intents": intents, "version": meta.get("pdfxid:GTS_PDFXVersion"), "trapped": str(pdf.docinfo.get("/Trapped")),
+                "modified": meta.get("xmp:ModifyDate"),
+                "boxes": all("/TrimBox" in p.obj and "/BleedBox" in p.obj for p in pdf.pages)}
+
+
+@pytest.mark.slow
+def test_iso_15930_7_6_imposed_print_booklet_stays_pdf_x_4_with_boxes_per_sheet(build_once):
+    """ISO 15930-7 clause 6: PDF/X output intent, XMP GTS_PDFXVersion, Info /Trapped, TrimBox and BleedBox on every page."""
+    result = build_once("nanjing-florence", layout="booklet", profile="print")
+    imposed = impose(result.output.read_bytes(), ImposeOptions(booklet=True, job_name=result.output.name))
+    identity = _pdfx_identity(imposed.pdf)
+    assert identity["intents"] == [("/GTS_PDFX", 4)] and identity["version"] == "PDF/X-4"
+    assert identity["trapped"] == "/False" and identity["modified"] and identity["boxes"]
+    # The A5 spread and its 3 mm bleed do not fit A4: the default sheet is SRA4, with the bleed kept.
+    assert sheet_mm(imposed.pdf) == {(320, 225)} and not imposed.warnings
+    with pikepdf.open(__import__("io").BytesIO(imposed.pdf)) as pdf:
+        trim, bleed = (pikepdf.Rectangle(pdf.pages[0].obj[key]) for key in ("/TrimBox", "/BleedBox"))
+    assert round((trim.width) / mm(1)) == 296 and (bleed.width - trim.width) / mm(1) == pytest.approx(6, abs=0.1)
+    named = impose(result.output.read_bytes(), ImposeOptions(booklet=True, sheet="A4"))
+    assert named.warnings and "bleed" in named.warnings[0] and "--sheet SRA4" in named.warnings[0]
+
+
+def with_bleed(trim_mm: tuple[float, float], bleed_mm: float = 3.0) -> bytes:
+    """A one-page numbered PDF of that trim size, its media box the bleed box `bleed_mm` outside the trim."""
+    width, height = (mm(side + 2 * bleed_mm) for side in trim_mm)
+    with pikepdf.open(__import__("io").BytesIO(numbered_pdf(1, (width, height)))) as pdf:
+        pdf.pages[0].obj.TrimBox = [mm(bleed_mm), mm(bleed_mm), width - mm(bleed_mm), height - mm(bleed_mm)]
+        pdf.pages[0].obj.BleedBox = [0, 0, width, height]
+        out = __import__("io").BytesIO()
+        pdf.save(out)
+    return out.getvalue()
+
+
+def test_a_grid_larger_than_a0_gets_a_sheet_not_an_error(tmp_path, capsys):
+    """`impose poster-A2.print.pdf --n-up 2x2` used to exit 2 ("no sheet up to A0"): four A2 with bleed go on SRA0."""
+    source = tmp_path / "poster.pdf"
+    source.write_bytes(with_bleed((420, 594)))
+    assert main(["impose", str(source), "--n-up", "2x2"]) == 0
+    assert "on 1 sides of 900×1280 mm" in capsys.readouterr().out  # SRA0
+    source.write_bytes(with_bleed((594, 841)))
+    assert main(["impose", str(source), "--n-up", "2x2"]) == 0
+    assert "made to measure (--sheet 1215x1709" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_preflight_reports_imposed_sheets_without_their_pdf_x_identity(build_once):
+    """Strip what the imposition used to lose (output intent, XMP, a sheet's boxes): preflight names each gap."""
+    from twinprint.prepress.preflight import PreflightContext, preflight_pdf
+
+    result = build_once("nanjing-florence", layout="booklet", profile="print")
+    imposed = impose(result.output.read_bytes(), ImposeOptions(booklet=True, job_name=result.output.name)).pdf
+    assert [f for f in preflight_pdf(imposed, "sheets.pdf", PreflightContext(expected_qr=())).findings if f.check == "pdfx"] == []
+    with pikepdf.open(__import__("io").BytesIO(imposed)) as pdf:
+        del pdf.Root["/OutputIntents"]
+        del pdf.Root["/Metadata"]
+        del pdf.pages[1].obj["/TrimBox"]
+        out = __import__("io").BytesIO()
+        pdf.save(out)
+    report = preflight_pdf(out.getvalue(), "sheets.pdf", PreflightContext(expected_qr=()))
+    gaps = {f.message.split(": ", 1)[1]: f.pages for f in report.findings if f.check == "pdfx"}
+    assert report.profile == "screen"  # nothing left says PDF/X: the marks say press sheets
+    assert gaps == {"no PDF/X output intent (ISO 15930-7 6: output intent)": (),
+                    "no pdfxid:GTS_PDFXVersion in the XMP metadata (ISO 15930-7 6: identification)": (),
+                    "pages without TrimBox and BleedBox (ISO 15930-7 6: page boundaries)": (2,)}

@@ -77,3 +77,31 @@ def test_fast_mask_choice_matches_qrcode_exactly(level):
         reference.add_data(url)
         reference.make(fit=True)
         assert qr_matrix(url, level) == [list(row) for row in reference.get_matrix()], (level, length)
+
+
+def test_dense_codes_drop_error_correction_before_they_grow():
+    from twinprint.layout.qr import TARGET_MODULE_MM, fit_qr
+
+    roomy = fit_qr(URL, 40.0, "M")
+    assert roomy.error_correction == "M" and roomy.side_mm == 40.0 and roomy.module_mm >= TARGET_MODULE_MM
+    # 44 bytes: version 4 at M (33 modules + quiet zone = 41), version 3 at L (29 + 8 = 37).
+    short = "https://example.org/twinprint/nf/silk-road-x"
+    assert (make_qr(short, "L").modules, make_qr(short, "M").modules) == (29, 33)
+    lowered = fit_qr(short, 28.0, "M")
+    assert lowered.error_correction == "L" and lowered.side_mm == 28.0 and lowered.module_mm >= TARGET_MODULE_MM
+    grown = fit_qr(URL, 24.0, "M")  # 57 bytes: version 4 at L and M alike, so M is kept and the side grows
+    assert grown.error_correction == "M" and grown.side_mm == pytest.approx(41 * TARGET_MODULE_MM, abs=0.01)
+
+
+def test_zbar_reads_a_code_at_the_target_module_after_a_blur():
+    """The second decoder (zbar, independent of zxing) on a 150-dpi raster blurred by 1 px."""
+    from PIL import ImageFilter
+    from pyzbar import pyzbar
+
+    from twinprint.layout.qr import TARGET_MODULE_MM
+
+    code = make_qr(URL)
+    pixels_per_module = TARGET_MODULE_MM / 25.4 * 150
+    image = rasterise(code, 8).resize((round(code.side_modules * pixels_per_module),) * 2, Image.Resampling.BOX)
+    blurred = image.filter(ImageFilter.GaussianBlur(1))
+    assert [s.data.decode() for s in pyzbar.decode(blurred, symbols=[pyzbar.ZBarSymbol.QRCODE])] == [URL]

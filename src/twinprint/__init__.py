@@ -7,8 +7,19 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from .build import BuildRequest, BuildResult, build_document  # noqa: E402
-from .content.load import load_exhibit  # noqa: E402
-from .errors import TwinprintError  # noqa: E402
+from typing import Any
+
+# Loaded on first use: `twinprint --version` must not pay for importing the renderer.
+_EXPORTS = {"BuildRequest": "request", "BuildResult": "build", "build_document": "build", "load_exhibit": "content.load",
+            "TwinprintError": "errors"}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'twinprint' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+
 
 __all__ = ["BuildRequest", "BuildResult", "TwinprintError", "__version__", "build_document", "load_exhibit"]

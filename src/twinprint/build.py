@@ -8,10 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-import babel
-import os
-import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from functools import partial
 from typing import Any
@@ -19,47 +16,24 @@ from typing import Any
 from .confine import check_content_folder, readable_roots
 from .content.load import EXHIBIT_FILE, load_exhibit
 from .layout.design import FIT_ATTEMPTS, FIT_SHRINK, Design, design_context, finish_layout, load_design
-from .errors import BuildError, ContentError, LayoutError, Problem, UsageError
+from .errors import BuildError, ContentError, Problem
+from .layout.fields import layout_prints, main_link, main_link_warning
 from .layout.fit import LayoutOverflow
-from .content.i18n import LocalisedExhibit, language_name, localise, pick_text, second_language
+from .content.i18n import LocalisedExhibit, language_name, localise, localised_text, second_language
 from .layout.templates import LayoutRequest, builtin_root, layout_search_path, render_layout_html, template_files
 from .content.model import Exhibit, Link, find_records
+from .content.rasters import RasterScaler, scaler_for
 from .layout.qr import qr_capacity_problem
-from .layout.paper import page_settings, qr_side_mm, resolve_paper
-from .layout.theme import find_theme_file
+from .layout.paper import page_settings
 from .prepress.preflight import PreflightFailed, PreflightReport, build_context, finding_lines, preflight_pdf
 from .prepress.preview import render_previews
-from .prepress.profiles import DEFAULT_BLEED_MM, finish_pdf, get_profile, profile_html, profile_pdf_options
+from .prepress.profiles import finish_pdf, get_profile, profile_html, profile_pdf_options
 from .render.pdf import PdfOptions, RenderedPdf, SandboxFetcher, render_pdf
-
-DEFAULT_LAYOUT = "catalogue"
-
-
-@dataclass(frozen=True)
-class BuildRequest:
-    """One document to make: which content, layout, language, and where it goes."""
-
-    content_dir: Path
-    layout: str = DEFAULT_LAYOUT
-    language: str = "en"
-    output_dir: Path = Path("build")
-    project_root: Path = Path(".")
-    variables: tuple[tuple[str, str], ...] = ()
-    qr_error_correction: str = "M"
-    profile: str = "screen"
-    # Paper name (A4, A2, B1, tabloid…) or WxH in mm; None keeps the layout's own size.
-    paper: str | None = None
-    orientation: str | None = None
-    # Bleed around the trim box for print profiles, in mm.
-    bleed_mm: float = DEFAULT_BLEED_MM
-    # Theme name (layouts/themes/<name>.toml, the project's first) or a path to a .toml file.
-    theme: str = "default"
-    preflight: bool = True
-    previews: bool = False
-    # Missing translations are errors instead of warnings.
-    strict: bool = False
-    # Hosts a document may fetch from over http(s): twinprint.toml's [sandbox] allowed_hosts.
-    allowed_hosts: tuple[str, ...] = ()
+# What a document is and where it goes live in request.py (light to import); the pipeline uses them from here too.
+from .request import (  # noqa: F401
+    DEFAULT_LAYOUT, check_command_line_values, is_known_language, year_variable, BuildRequest, inside_output_folder, output_name, prepare_output_folder, request_output, resolve_languages,
+    write_atomically,
+)
 
 
 @dataclass
@@ -71,44 +45,6 @@ class BuildResult:
     rendered: RenderedPdf | None = None
     preflight: PreflightReport | None = None
     previews: list[Path] = field(default_factory=list)
-
-
-def output_name(slug: str, layout: str, language: str, profile: str = "screen", paper: str | None = None,
-                orientation: str | None = None) -> str:
-    """Output file name relative to the output folder.
-
-    `<slug>/<layout>[-<paper>[-landscape]].<lang>[.<profile>].pdf`: the paper part
-    only when a paper size was asked for, the profile part only when not 'screen'.
-    """
-    variant = f"-{paper}" if paper else ""
-    if orientation == "landscape":
-        variant += "-landscape"
-    suffix = "" if profile == "screen" else f".{profile}"
-    return f"{slug}/{layout}{variant}.{language}{suffix}.pdf"
-
-
-def request_output(request: BuildRequest, slug: str) -> Path:
-    name = output_name(slug, request.layout, request.language, request.profile, request.paper, request.orientation)
-    return inside_output_folder(Path(request.output_dir), name)
-
-
-def inside_output_folder(output_dir: Path, name: str) -> Path:
-    """`output_dir / name`, refusing any name that could land outside the output folder or hide in it."""
-    parts = name.split("/")
-    unsafe = [p for p in parts if p in ("", ".", "..") or p.startswith(".") or any(c < " " or c in "\\\x7f" for c in p)]
-    if unsafe or not parts[-1].endswith(".pdf") or parts[-1] == ".pdf":
-        raise UsageError(f"output name {name!r}: expected a relative path of plain names ending in .pdf, inside {output_dir}")
-    return output_dir.joinpath(*parts)
-
-
-def prepare_output_folder(output_dir: Path) -> None:
-    """Create the output folder and prove it writable before any job starts: one error, not one per job."""
-    try:
-        Path(output_dir).mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=output_dir):
-            pass
-    except OSError as error:
-        raise BuildError(f"{output_dir}: cannot write to the output folder: {error.strerror or error}") from None
 
 
 def check_request(exhibit: Exhibit, request: BuildRequest) -> None:
@@ -128,46 +64,10 @@ def check_request(exhibit: Exhibit, request: BuildRequest) -> None:
         raise ContentError(problems)
 
 
-def resolve_languages(exhibit: Exhibit, language: str) -> list[str]:
-    if language == "all":
-        return list(exhibit.languages)
-    return [language]
-
-
-def year_variable(text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise UsageError(f"--set year: expected a year such as 2020, got {text!r}") from None
-
-
 def edition_year(exhibit: Exhibit, variables: dict[str, str]) -> int:
     if "year" in variables:
         return year_variable(variables["year"])
     return exhibit.year or dt.date.today().year
-
-
-def is_known_language(code: str) -> bool:
-    """Whether Babel has a locale for the code (dates, numbers and language names need one)."""
-    try:
-        babel.Locale.parse(code.replace("-", "_"))
-    except (ValueError, babel.UnknownLocaleError):
-        return False
-    return True
-
-
-def check_command_line_values(request: BuildRequest) -> None:
-    """Values given on the command line that would otherwise fail inside a job: usage errors (exit 2) before any job starts."""
-    variables = dict(request.variables)
-    if "year" in variables:
-        year_variable(variables["year"])
-    search_path = tuple(layout_search_path(request.project_root))
-    try:
-        find_theme_file(request.theme, search_path)
-    except LayoutError as error:
-        raise UsageError(f"--theme: {error.message}") from None
-    qr_side_mm(resolve_paper(request.paper or page_settings(request.layout, search_path).paper, request.orientation),
-               variables.get("qr_mm"))
 
 
 def cities_in_both_scripts(exhibit: Exhibit, language: str) -> list[dict[str, str]]:
@@ -175,9 +75,9 @@ def cities_in_both_scripts(exhibit: Exhibit, language: str) -> list[dict[str, st
     latin_language = "en" if language == "zh" else language
     return [
         {
-            "latin": pick_text(city.name, latin_language, exhibit.default_language)[0],
-            "hanzi": pick_text(city.name, "zh", exhibit.default_language)[0],
-            "country": pick_text(city.country, language, exhibit.default_language)[0],
+            "latin": localised_text(city.name, latin_language, exhibit.default_language),
+            "hanzi": localised_text(city.name, "zh", exhibit.default_language),
+            "country": localised_text(city.country, language, exhibit.default_language),
         }
         for city in exhibit.cities
     ]
@@ -199,11 +99,13 @@ def template_context(exhibit: Exhibit, localised: LocalisedExhibit, request: Bui
         "anniversary": exhibit.anniversary(year),
         "cities": cities_in_both_scripts(exhibit, localised.language),
         "hero": hero_figure(localised.data, exhibit.hero),
+        "main_link": main_link(localised.data, request.layout)[0],
         "draft_translation": localised.language in draft_languages,
         "vars": variables,
         "fonts_url": (builtin_root() / "fonts").as_uri() + "/",
         "content_url": Path(request.content_dir).resolve().as_uri() + "/",
         "layout": request.layout,
+        "qr_error_correction": request.qr_error_correction,
         "second": bilingual_values(exhibit, second_language(exhibit, variables, localised.language), localised.language),
     }
 
@@ -243,7 +145,8 @@ def render_fitted(exhibit: Exhibit, request: BuildRequest) -> tuple[RenderedPdf,
         options = PdfOptions(qr_error_correction=request.qr_error_correction,
                              weasyprint_options=profile_pdf_options(request.profile, request.content_dir))
         try:
-            rendered = render_pdf(html, base_url, sandbox_for(request), options, after_layout=partial(finish_layout, design=design))
+            rendered = render_pdf(html, base_url, sandbox_for(request, image_scaler_for(request, design)), options,
+                                  after_layout=partial(finish_layout, design=design))
             return rendered, localised
         except LayoutOverflow as overflow:
             if attempt == FIT_ATTEMPTS - 1 or not any(o.fitted for o in overflow.overflows):
@@ -252,45 +155,49 @@ def render_fitted(exhibit: Exhibit, request: BuildRequest) -> tuple[RenderedPdf,
     raise AssertionError("unreachable")
 
 
+FIRST_FIELDS_LISTED = 3
+
+
 def translation_warnings(exhibit: Exhibit, localised: LocalisedExhibit, request: BuildRequest) -> list[str]:
-    """One warning per field that fell back to the default language (both languages of a bilingual build)."""
+    """Per language, one line: how many printed fields fell back to the default language, and the first of them.
+
+    Only fields the layout prints count (layout/fields.py); `verbose` lists every field, one line each.
+    """
     second = second_language(exhibit, dict(request.variables), localised.language)
-    return [
-        f"missing {each.language} translation, used {exhibit.default_language}: {path}"
-        for each in ([localised] + ([second] if second else []))
-        for path in each.fallbacks
-    ]
+    lines = []
+    for each in [localised] + ([second] if second else []):
+        if request.verbose:
+            lines += [f"missing {each.language} translation, used {exhibit.default_language}: {path}" for path in each.fallbacks]
+            continue
+        printed = [path for path in each.fallbacks if layout_prints(request.layout, path)]
+        if printed:
+            first = ", ".join(printed[:FIRST_FIELDS_LISTED]) + (", …" if len(printed) > FIRST_FIELDS_LISTED else "")
+            lines.append(f"missing {each.language} translation of {len(printed)} printed field{'s' if len(printed) > 1 else ''}, "
+                         f"used {exhibit.default_language}: {first} (--verbose lists all)")
+    return lines
 
 
-def sandbox_for(request: BuildRequest) -> SandboxFetcher:
+def link_warnings(exhibit: Exhibit, localised: LocalisedExhibit, request: BuildRequest) -> list[str]:
+    """Links printed with a derived label, and a main QR code that is not the call to action's."""
+    lines = [f"{path}: no label, printed the title of what carries the link" for path in exhibit.unlabelled_links()
+             if layout_prints(request.layout, f"{path}.label")]
+    fallback = main_link_warning(localised.data, request.layout)
+    return lines + ([fallback] if fallback else [])
+
+
+def image_scaler_for(request: BuildRequest, design: Design) -> RasterScaler:
+    """Rasters at the profile's resolution over the whole page and its bleed: no image prints larger."""
+    bleed_mm = 2 * request.bleed_mm if request.profile == "print" else 0
+    return scaler_for(request.profile, design.paper.width_mm + bleed_mm, design.paper.height_mm + bleed_mm, request.output_dir)
+
+
+def sandbox_for(request: BuildRequest, scaler: RasterScaler | None = None) -> SandboxFetcher:
     roots = {*readable_roots(request.project_root), Path(request.content_dir).resolve()}
     layouts = template_files(tuple(layout_search_path(request.project_root)))
     content = sorted(p for p in Path(request.content_dir).rglob("*") if p.suffix in (".yaml", ".md", ".svg", ".css"))
     document = f"{Path(request.content_dir) / 'exhibit.yaml'} (layout {request.layout!r})"
     return SandboxFetcher(allowed_roots=tuple(sorted(roots)), allowed_hosts=request.allowed_hosts,
-                          referrers=tuple(layouts + content), document=document)
-
-
-# Read once, at import: os.umask can only be read by setting it, which is not thread-safe later.
-_UMASK = os.umask(0o022)
-os.umask(_UMASK)
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write to a temporary file beside `path`, then rename: readers never see half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        # mkstemp makes the file private (0600): give it the permissions a plain open() would.
-        os.fchmod(handle, 0o666 & ~_UMASK)
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+                          referrers=tuple(layouts + content), document=document, scale_image=scaler.scale if scaler else None)
 
 
 def build_document(request: BuildRequest, exhibit: Exhibit | None = None) -> BuildResult:
@@ -299,13 +206,14 @@ def build_document(request: BuildRequest, exhibit: Exhibit | None = None) -> Bui
     exhibit = exhibit or load_exhibit(request.content_dir)
     check_request(exhibit, request)
     rendered, localised = render_fitted(exhibit, request)
-    rendered.pdf, _ = finish_pdf(rendered.pdf, get_profile(request.profile), request.bleed_mm)
+    spot_inks = request_design(request).theme.spot_inks
+    rendered.pdf, _ = finish_pdf(rendered.pdf, get_profile(request.profile), request.bleed_mm, spot_inks)
     output = request_output(request, exhibit.slug)
     try:
         write_atomically(output, rendered.pdf)
     except OSError as error:
         raise BuildError(f"{output}: cannot write the PDF: {error.strerror or error}") from None
-    warnings = translation_warnings(exhibit, localised, request)
+    warnings = translation_warnings(exhibit, localised, request) + link_warnings(exhibit, localised, request)
     result = BuildResult(request, output, rendered.page_count, warnings + rendered.warnings, rendered)
     if request.previews:
         for path, png in render_previews(output).items():
@@ -326,7 +234,8 @@ def preflight_built(request: BuildRequest, rendered: RenderedPdf, localised: Loc
     asked = dict(request.variables).get("qr_mm")
     # A side the user asked for (--set qr_mm=) lowers the paper rule's minimum to it.
     min_qr_mm = float(asked) if asked and asked.replace(".", "", 1).isdigit() else None
-    context = build_context(request.profile, multiple, rendered.qr_codes, localised.data, min_qr_mm)
+    context = build_context(request.profile, multiple, rendered.qr_codes, localised.data, min_qr_mm, request.content_dir)
+    context = replace(context, chosen_cmyk=request_design(request).theme.cmyk_colours())
     report = preflight_pdf(rendered.pdf, str(output), context)
     if report.errors:
         raise PreflightFailed(report)

@@ -6,30 +6,56 @@ import sys
 import time
 import traceback
 from pathlib import Path
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 import click
-from rich.console import Console
 
 from . import __version__
-from .batch import BatchOptions, find_manifest, plan_from_manifest, plan_from_requests, run_batch
-from .batch.manifest import project_allowed_hosts
-from .batch.progress import progress_for, summary_table
-from .build import DEFAULT_LAYOUT, BuildRequest, check_command_line_values, is_known_language, prepare_output_folder, write_atomically
-from .content.load import find_content_folders, load_exhibit
 from .errors import AlreadyReported, BuildError, ContentError, TwinprintError, UsageError
-from .layout.templates import available_layouts, layout_search_path
-from .content.model import LANGUAGE_RE
-from .layout.paper import canonical_paper_name, page_settings
-from .personalise import personalise, read_recipients
-from .watch import Rebuild, watch, watched_folders
-from .prepress.impose import ImposeOptions, impose, imposed_path, parse_creep_mm, parse_grid
-from .prepress.preflight import PreflightContext, preflight_file, report_table
-from .prepress.preview import THUMBNAIL_LONG_SIDE_PX, render_previews
-from .prepress.profiles import DEFAULT_BLEED_MM, DEFAULT_PROFILE, MAX_BLEED_MM, PROFILES
+from .prepress.preview import THUMBNAIL_LONG_SIDE_PX
+from .prepress.profile_names import DEFAULT_BLEED_MM, DEFAULT_PROFILE, MAX_BLEED_MM, PROFILE_NAMES
+from .request import DEFAULT_LAYOUT
 
-console = Console(stderr=False, highlight=False, soft_wrap=True)
-errors = Console(stderr=True, highlight=False, soft_wrap=True)
+if TYPE_CHECKING:
+    from .watch import Rebuild
+
+# Each command imports what it needs when it runs: `--help`, `--version` and an up-to-date `build`
+# never load WeasyPrint (about a second), and rich only when they print through it.
+
+
+class _LazyConsole:
+    """A rich Console made on first use."""
+
+    def __init__(self, stderr: bool) -> None:
+        self._stderr = stderr
+        self._console: Any = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(stderr=self._stderr, highlight=False, soft_wrap=True)
+        return getattr(self._console, name)
+
+
+console = _LazyConsole(stderr=False)
+errors = _LazyConsole(stderr=True)
+
+
+def _canonical_paper(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if not value:
+        return None
+    from .layout.paper import canonical_paper_name
+
+    return canonical_paper_name(value)
+
+
+def _canonical_sheet(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if not value:
+        return None
+    from .prepress.impose import canonical_sheet_name
+
+    return canonical_sheet_name(value)
 
 
 def parse_assignments(values: Sequence[str]) -> tuple[tuple[str, str], ...]:
@@ -43,6 +69,8 @@ def parse_assignments(values: Sequence[str]) -> tuple[tuple[str, str], ...]:
 
 
 def content_folders(project: Path, given: Sequence[Path]) -> list[Path]:
+    from .content.load import find_content_folders
+
     if given:
         return [Path(p) for p in given]
     folders = find_content_folders(project / "content")
@@ -53,6 +81,10 @@ def content_folders(project: Path, given: Sequence[Path]) -> list[Path]:
 
 def check_layout_and_language(project: Path, layout: str, language: str) -> None:
     """Refuse an unknown --layout or a malformed --lang before any job starts (usage errors, exit 2)."""
+    from .content import LANGUAGE_RE
+    from .layout.lookup import available_layouts, layout_search_path
+    from .request import is_known_language
+
     known = available_layouts(layout_search_path(project))
     if layout not in known:
         raise UsageError(f"--layout: unknown layout {layout!r}; expected one of {', '.join(known) or 'none'}")
@@ -103,7 +135,7 @@ def paper_options(command: Any) -> Any:
     command = click.option("--theme", default="default", show_default=True, help="Theme name (layouts/themes/<name>.toml) or a .toml file.")(command)
     command = click.option("--orientation", type=click.Choice(["portrait", "landscape"]), default=None,
                            help="Paper orientation (default: the layout's).")(command)
-    return click.option("--paper", default=None, callback=lambda ctx, param, value: canonical_paper_name(value) if value else None,
+    return click.option("--paper", default=None, callback=_canonical_paper,
                         help="Paper size: A4, A3, A2, A1, A0, B2, B1, tabloid… or WIDTHxHEIGHT in mm (default: the layout's).")(command)
 
 
@@ -113,8 +145,8 @@ def profile_options(command: Any) -> Any:
     command = click.option("--no-preflight", is_flag=True, help="Skip the preflight checks after each build.")(command)
     command = click.option("--bleed", type=click.FloatRange(0, MAX_BLEED_MM), default=DEFAULT_BLEED_MM, show_default=True,
                            metavar="MM", help="Bleed around each page in the print profile, in mm.")(command)
-    return click.option("--profile", type=click.Choice(list(PROFILES)), default=DEFAULT_PROFILE, show_default=True,
-                        help="screen (small, for e-mail), print (PDF/X-4, CMYK, bleed, marks), archive (PDF/A-3b + sources), "
+    return click.option("--profile", type=click.Choice(PROFILE_NAMES), default=DEFAULT_PROFILE, show_default=True,
+                        help="screen (small, for e-mail), print (PDF/X-4, CMYK, bleed, marks), archive (PDF/A-3a + PDF/UA-1 + sources), "
                              "accessible (tagged PDF/UA-1).")(command)
 
 
@@ -126,6 +158,7 @@ def profile_options(command: Any) -> Any:
 @click.option("--set", "assignments", multiple=True, metavar="KEY=VALUE", help="Set a layout variable, e.g. recipient=\"…\".")
 @click.option("--qr-ec", type=click.Choice(["L", "M", "Q", "H"]), default="M", show_default=True, help="QR error correction level.")
 @click.option("--strict", is_flag=True, help="Missing translations are errors, not warnings.")
+@click.option("--verbose", "-v", is_flag=True, help="List every missing translation, not a summary of the printed ones.")
 @paper_options
 @profile_options
 @click.option("--jobs", "-j", "workers", type=click.IntRange(min=1), default=None, help="Worker processes (default: one per core).")
@@ -138,12 +171,17 @@ def profile_options(command: Any) -> Any:
 def build(ctx: click.Context, content_dirs: tuple[Path, ...], layout: str, lang: str, output: Path,
           assignments: tuple[str, ...], qr_ec: str, strict: bool, paper: str | None, orientation: str | None, theme: str,
           workers: int | None, force: bool, fail_fast: bool, cluster: str | None, timeout: float | None,
-          profile: str, bleed: float, no_preflight: bool, png: bool) -> None:
+          profile: str, bleed: float, no_preflight: bool, png: bool, verbose: bool) -> None:
     """Build PDFs: what twinprint.toml declares, or build/<slug>/<layout>[-<paper>].<lang>.pdf for each CONTENT_DIR.
 
     With no CONTENT_DIR and a twinprint.toml, --layout and --lang pick among its jobs; without a
     manifest every folder of content/ is built. Jobs run in parallel; unchanged ones are skipped.
     """
+    from .batch import BatchOptions, find_manifest, plan_from_manifest, plan_from_requests, run_batch
+    from .batch.manifest import project_allowed_hosts
+    from .batch.progress import progress_for, summary_table
+    from .request import BuildRequest, check_command_line_values, prepare_output_folder
+
     project: Path = ctx.obj["project"]
     variables = parse_assignments(assignments)
     check_layout_and_language(project, layout, lang)
@@ -156,7 +194,8 @@ def build(ctx: click.Context, content_dirs: tuple[Path, ...], layout: str, lang:
         allowed_hosts = project_allowed_hosts(project)
         requests = [
             BuildRequest(folder, layout, lang, output, project, variables, qr_ec, strict=strict, paper=paper, orientation=orientation, theme=theme,
-                         profile=profile, bleed_mm=bleed, preflight=not no_preflight, previews=png, allowed_hosts=allowed_hosts)
+                         profile=profile, bleed_mm=bleed, preflight=not no_preflight, previews=png, allowed_hosts=allowed_hosts,
+                         verbose=verbose)
             for folder in content_folders(project, content_dirs)
         ]
         check_command_line_values(requests[0])
@@ -190,6 +229,10 @@ def build(ctx: click.Context, content_dirs: tuple[Path, ...], layout: str, lang:
 def personalise_command(ctx: click.Context, content_dir: Path, recipients: Path, layout: str, lang: str, merge: bool, output: Path,
                         assignments: tuple[str, ...], qr_ec: str, paper: str | None, orientation: str | None, theme: str) -> None:
     """One copy per recipient: build/<slug>/<layout>-personal/NNN-<name>.<lang>.pdf (or one merged <layout>-personal.<lang>.pdf)."""
+    from .batch.manifest import project_allowed_hosts
+    from .personalise import personalise, read_recipients
+    from .request import BuildRequest, check_command_line_values, prepare_output_folder
+
     project: Path = ctx.obj["project"]
     check_layout_and_language(project, layout, lang)
     people = read_recipients(recipients, qr_ec)
@@ -212,6 +255,8 @@ def personalise_command(ctx: click.Context, content_dir: Path, recipients: Path,
 @click.pass_context
 def validate(ctx: click.Context, content_dirs: tuple[Path, ...]) -> None:
     """Check content folders against the content model; print every problem."""
+    from .content.load import load_exhibit
+
     problems = 0
     for folder in content_folders(ctx.obj["project"], content_dirs):
         try:
@@ -237,6 +282,9 @@ def validate(ctx: click.Context, content_dirs: tuple[Path, ...]) -> None:
 def watch_command(ctx: click.Context, content_dir: Path, layout: str, lang: str, output: Path, assignments: tuple[str, ...],
                   paper: str | None, orientation: str | None, theme: str) -> None:
     """Rebuild one PDF and a PNG of its first page whenever a content, layout, theme, font or image file changes."""
+    from .request import BuildRequest, check_command_line_values
+    from .watch import watch, watched_folders
+
     project: Path = ctx.obj["project"]
     check_layout_and_language(project, layout, lang)
     request = BuildRequest(content_dir, layout, lang, output, project, parse_assignments(assignments),
@@ -248,7 +296,7 @@ def watch_command(ctx: click.Context, content_dir: Path, layout: str, lang: str,
     console.print("stopped watching", markup=False)
 
 
-def print_rebuild(outcome: Rebuild) -> None:
+def print_rebuild(outcome: "Rebuild") -> None:
     """One line per rebuild: what changed, what was written and how long it took; or the error."""
     changed = f" after {', '.join(p.name for p in outcome.changed[:3])}{'…' if len(outcome.changed) > 3 else ''} changed" if outcome.changed else ""
     stamp = time.strftime("%H:%M:%S")
@@ -263,19 +311,27 @@ def print_rebuild(outcome: Rebuild) -> None:
 
 @cli.command(name="preflight")
 @click.argument("pdf_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--profile", type=click.Choice(list(PROFILES)), default=None,
+@click.option("--profile", type=click.Choice(PROFILE_NAMES), default=None,
               help="Check against this profile (default: the one the PDF declares: PDF/X -> print, PDF/A -> archive…).")
-@click.option("--layout", "-l", default=None, help="The layout the PDF was made with: its page rule applies (booklet: a multiple of 4).")
+@click.option("--layout", "-l", default=None, help="The layout the PDF was made with: its page rule applies (booklet: a multiple of 4), "
+              "and page fill, orphans and widows are checked.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.pass_context
 def preflight_command(ctx: click.Context, pdf_file: Path, profile: str | None, layout: str | None, as_json: bool) -> None:
-    """Check a finished PDF for print: fonts, missing glyphs, images, colour, trim, QR codes, boxes. Errors exit 1."""
+    """Check a finished PDF for print: fonts, missing glyphs, images, colour, trim, QR codes, boxes, page geometry. Errors exit 1."""
+    from .layout.lookup import layout_search_path
+    from .layout.paper import page_settings
+    from .prepress.inks import ink_table
+    from .prepress.preflight import PreflightContext, preflight_file, report_table
+
     multiple = page_settings(layout, tuple(layout_search_path(ctx.obj["project"]))).page_multiple if layout else 1
-    report = preflight_file(pdf_file, PreflightContext(profile=profile, page_multiple=multiple))
+    report = preflight_file(pdf_file, PreflightContext(profile=profile, page_multiple=multiple, laid_out=layout is not None))
     if as_json:
         click.echo(report.to_json())
     else:
         console.print(report_table(report))
+        if report.inks:
+            console.print(ink_table(report))
         console.print(report.summary(), markup=False)
     if report.errors:
         raise AlreadyReported(f"{pdf_file}: {len(report.errors)} preflight error{'s' * (len(report.errors) != 1)}")
@@ -285,13 +341,16 @@ def preflight_command(ctx: click.Context, pdf_file: Path, profile: str | None, l
 @click.argument("pdf_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--booklet", is_flag=True, help="Saddle-stitch booklet: two pages per side, duplex, flip on the short edge.")
 @click.option("--n-up", "n_up", default=None, metavar="COLSxROWS", help="A grid of pages per sheet (flyers, badges), e.g. 2x2.")
-@click.option("--sheet", default=None, callback=lambda ctx, param, value: canonical_paper_name(value, "--sheet") if value else None,
-              help="Sheet size: A4, A3, SRA-like WxH in mm… (default: the smallest A size that holds the pages).")
+@click.option("--sheet", default=None, callback=_canonical_sheet,
+              help="Sheet size: A4, SRA4, A3, SRA3… or WxH in mm (default: the smallest that holds the pages and their bleed).")
 @click.option("--creep", default="0", show_default=True, metavar="MM", help="Creep per sheet toward the spine (booklets), e.g. 0.2mm.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Output file (default: FILE.booklet.pdf or FILE.<cols>x<rows>.pdf beside FILE).")
 def impose_command(pdf_file: Path, booklet: bool, n_up: str | None, sheet: str | None, creep: str, output: Path | None) -> None:
     """Impose a PDF on printing sheets with crop marks and a slug line."""
+    from .prepress.impose import ImposeOptions, impose, imposed_path, parse_creep_mm, parse_grid
+    from .request import write_atomically
+
     options = ImposeOptions(booklet=booklet, n_up=parse_grid(n_up) if n_up else None, sheet=sheet,
                             creep_mm=parse_creep_mm(creep), job_name=pdf_file.name)
     imposed = impose(read_pdf(pdf_file), options, str(pdf_file))
@@ -302,6 +361,8 @@ def impose_command(pdf_file: Path, booklet: bool, n_up: str | None, sheet: str |
     marks = "with marks" if imposed.marks else "no room for marks outside the trim"
     console.print(f"imposed {target}: {imposed.pages_in} pages on {imposed.sides} sides of {width:g}×{height:g} mm{blanks}, {marks}",
                   markup=False)
+    for warning in imposed.warnings:
+        errors.print(f"Warning: {warning}", markup=False)
 
 
 @cli.command(name="preview-png")
@@ -310,12 +371,50 @@ def impose_command(pdf_file: Path, booklet: bool, n_up: str | None, sheet: str |
               help="Long side of each page thumbnail, in pixels.")
 def preview_png_command(pdf_file: Path, size: int) -> None:
     """Write PNG thumbnails of every page (FILE.previews/) and a contact sheet (FILE.contact.png)."""
+    from .prepress.preview import render_previews
+    from .request import write_atomically
+
     files = render_previews(pdf_file, size)
     for path, png in files.items():
         write_atomically(path, png)
     contact = list(files)[-1]
     console.print(f"wrote {len(files) - 1} thumbnails in {contact.with_name(contact.name.replace('.contact.png', '.previews'))} "
                   f"and {contact}", markup=False)
+
+
+@cli.command(name="studio")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="Port to listen on.")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Interface to listen on; only an explicit other host (0.0.0.0: every one) lets other machines in.")
+@click.option("--open", "open_browser", is_flag=True, help="Open the studio in the web browser.")
+@click.pass_context
+def studio_command(ctx: click.Context, port: int, host: str, open_browser: bool) -> None:
+    """A local web page of every job: live page images while you edit, preflight marks, approve and diff."""
+    from .studio.server import serve
+
+    serve(ctx.obj["project"], host, port, open_browser,
+          on_ready=lambda url: console.print(f"twinprint studio at {url} (Ctrl-C to stop)", markup=False))
+
+
+@cli.command(name="diff")
+@click.argument("old_pdf", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("new_pdf", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="The HTML report (default: NEW.diff.html beside NEW_PDF).")
+@click.pass_context
+def diff_command(ctx: click.Context, old_pdf: Path, new_pdf: Path, output: Path | None) -> None:
+    """Compare two editions page by page: pages paired by content, changes highlighted in an HTML report.
+
+    Exits 0 when nothing changed, 1 when pages were added, removed or changed (like diff).
+    """
+    from .prepress.diff import diff_files, report_html
+    from .request import write_atomically
+
+    diff = diff_files(old_pdf, new_pdf)
+    target = output or new_pdf.with_suffix(".diff.html")
+    write_atomically(target, report_html(diff).encode())
+    console.print(f"{diff.summary()}; report: {target}", markup=False)
+    ctx.exit(1 if diff.changed else 0)
 
 
 def read_pdf(path: Path) -> bytes:

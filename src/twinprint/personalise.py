@@ -16,7 +16,6 @@ import csv
 import dataclasses
 import io
 import re
-import unicodedata
 from dataclasses import dataclass
 from functools import partial
 from html.parser import HTMLParser
@@ -34,8 +33,11 @@ from .layout.design import Design
 from .errors import BuildError, ContentError, Problem
 from .layout.templates import layout_search_path
 from .content.model import Exhibit
+from .prepress.pdfscan import scan_pages
+from .prepress.preflight import missing_characters
 from .prepress.profiles import finish_pdf, get_profile, profile_html
 from .layout.qr import qr_capacity_problem
+from .names import slug
 from .render.pdf import PdfOptions, render_pdf
 
 REQUIRED_COLUMNS = ("name", "url")
@@ -57,6 +59,7 @@ class Recipient:
     title: str = ""
     organisation: str = ""
     extra: tuple[tuple[str, str], ...] = ()
+    file: str = ""  # the CSV it was read from, for problems found later
 
     def variables(self) -> dict[str, str]:
         """What the layout sees: vars.recipient, vars.recipient_title, …, vars.recipient_<extra column>."""
@@ -65,8 +68,8 @@ class Recipient:
         return {key: value for key, value in fields.items() if value} | {f"recipient_{k}": v for k, v in self.extra if v}
 
     def file_stem(self, index: int) -> str:
-        ascii_name = unicodedata.normalize("NFKD", self.name).encode("ascii", "ignore").decode()
-        return f"{index + 1:03d}-{re.sub(r'[^a-z0-9]+', '-', ascii_name.lower()).strip('-') or 'recipient'}"
+        """`001-chen-lei`: the row's number keeps names unique, the transliterated name makes them readable."""
+        return f"{index + 1:03d}-{slug(self.name)}"
 
 
 def read_recipients(file: Path, qr_error_correction: str = "M") -> list[Recipient]:
@@ -122,7 +125,7 @@ def _recipient(file: Path, line: int, header: list[str], row: list[str], level: 
     if problems:
         return None, problems
     extra = tuple((column, values[column]) for column in header if column not in KNOWN_COLUMNS)
-    return Recipient(line, values["name"], url, values.get("title", ""), values.get("organisation", ""), extra), []
+    return Recipient(line, values["name"], url, values.get("title", ""), values.get("organisation", ""), extra, str(file)), []
 
 
 @dataclass
@@ -248,6 +251,23 @@ def _render_body_and_layer(request: BuildRequest, recipients: list[Recipient]) -
     return body_pdf, layer.pdf, body.warnings + [w for w in layer.warnings if "anchor" not in w.lower()]
 
 
+def undrawable_characters(layer: pikepdf.Pdf, recipients: list[Recipient]) -> list[Problem]:
+    """Per CSV row, the characters of its fields that the fonts drew as empty boxes (as build's preflight finds them)."""
+    per_copy = len(layer.pages) // len(recipients)
+    by_recipient: dict[int, set[str]] = {}
+    for character, pages in missing_characters(scan_pages(layer)).items():
+        for page in pages:
+            by_recipient.setdefault((page - 1) // per_copy, set()).add(character)
+    problems = []
+    for number, characters in sorted(by_recipient.items()):
+        recipient = recipients[number]
+        columns = [("name", recipient.name), ("title", recipient.title), ("organisation", recipient.organisation), *recipient.extra]
+        column = next((c for c, value in columns if characters & set(value)), "name")
+        listed = " ".join(f"{c} (U+{ord(c):04X})" for c in sorted(characters))
+        problems.append(Problem(recipient.file, column, f"characters the fonts cannot draw (printed as boxes): {listed}", "glyphs", recipient.line))
+    return problems
+
+
 def _personal_pages(body: pikepdf.Pdf, layer: pikepdf.Pdf, recipients: int, layout: str) -> list[int]:
     """Body page indices of the personal pages, matched to the layer's first copy by element id."""
     if len(layer.pages) == 0 or len(layer.pages) % recipients:
@@ -337,6 +357,9 @@ def personalise(request: BuildRequest, recipients: list[Recipient], merge: bool 
     outputs = personalised_paths(request, recipients, merge)
     with pikepdf.open(io.BytesIO(body_pdf)) as body, pikepdf.open(io.BytesIO(layer_pdf)) as layer:
         personal = _personal_pages(body, layer, len(recipients), request.layout)
+        problems = undrawable_characters(layer, recipients)
+        if problems:
+            raise ContentError(problems)
         pages = len(body.pages)
         if merge:
             write_atomically(outputs[0], _merged(body_pdf, layer, len(recipients), personal))

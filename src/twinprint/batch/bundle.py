@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Callable
 from urllib.parse import unquote, urlparse
 
-from ..build import BuildRequest
-from ..layout.templates import builtin_root
+from ..request import BuildRequest
+from ..layout.lookup import builtin_root
 from .keys import visible_files
 
 CONTENT_PREFIX = "content"

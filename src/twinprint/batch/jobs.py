@@ -13,12 +13,15 @@ import itertools
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ..build import BuildRequest, inside_output_folder, request_output, resolve_languages
+from ..request import BuildRequest, inside_output_folder, request_output, resolve_languages
 from ..confine import check_content_folder
-from ..content.load import load_exhibit
 from ..errors import ContentError, TwinprintError, UsageError
-from ..content.model import Exhibit
+from .plancache import LanguageCache
+
+if TYPE_CHECKING:
+    from ..content.model import Exhibit
 from .manifest import ALL_LANGUAGES, DEFAULT_MEMORY_LIMIT_MB, DEFAULT_TIMEOUT_S, JobGroup, ProjectManifest, content_folders_of, parse_manifest, toml_line
 
 
@@ -47,15 +50,20 @@ class Plan:
 
 
 class _Exhibits:
-    """Each content folder loaded at most once while planning."""
+    """Each content folder loaded at most once while planning, and not at all when its languages are remembered."""
 
-    def __init__(self) -> None:
+    def __init__(self, output_dir: Path | None = None) -> None:
         self.loaded: dict[Path, Exhibit | TwinprintError] = {}
+        self.cache = LanguageCache(output_dir)
 
     def languages(self, folder: Path, wanted: str) -> list[str]:
         if wanted != ALL_LANGUAGES:
             return [wanted]
+        if folder not in self.loaded and (remembered := self.cache.languages(folder)) is not None:
+            return remembered
         if folder not in self.loaded:
+            from ..content.load import load_exhibit  # pydantic and the content model: only when the folder changed
+
             try:
                 self.loaded[folder] = load_exhibit(folder)
             except TwinprintError as error:
@@ -63,7 +71,9 @@ class _Exhibits:
         found = self.loaded[folder]
         if isinstance(found, TwinprintError):
             raise found
-        return resolve_languages(found, ALL_LANGUAGES)
+        languages = resolve_languages(found, ALL_LANGUAGES)
+        self.cache.remember(folder, languages)
+        return languages
 
 
 def job_name(request: BuildRequest, pattern: str | None) -> str:
@@ -144,7 +154,7 @@ def plan_from_manifest(file: Path, project_root: Path, output_dir: Path | None =
     text = file.read_text(encoding="utf-8")
     output = Path(output_dir) if output_dir is not None else confined_output(manifest, project_root, file, text)
     plan = Plan(output, timeout_s=manifest.build.timeout, memory_limit_mb=manifest.build.memory_limit_mb)
-    exhibits: _Exhibits = _Exhibits()
+    exhibits = _Exhibits(output)
     seen: dict[str, tuple[BuildRequest, Origin]] = {}
     for index, group in enumerate(manifest.jobs):
         folders = content_folders_of(group, index, project_root, file, text)
@@ -157,6 +167,7 @@ def plan_from_manifest(file: Path, project_root: Path, output_dir: Path | None =
             _add(plan, request, group.name, exhibits, seen, origin)
     if languages:
         plan.jobs = [job for job in plan.jobs if job.request.language in languages]
+    exhibits.cache.save()
     return plan
 
 
@@ -164,8 +175,9 @@ def plan_from_requests(requests: list[BuildRequest], timeout_s: float = DEFAULT_
     """Jobs for requests made on the command line (language 'all' becomes one job per language)."""
     output = Path(requests[0].output_dir) if requests else Path("build")
     plan = Plan(output, timeout_s=timeout_s)
-    exhibits: _Exhibits = _Exhibits()
+    exhibits = _Exhibits(output)
     seen: dict[str, tuple[BuildRequest, Origin]] = {}
     for request in requests:
         _add(plan, request, None, exhibits, seen, Origin("command line", "CONTENT_DIR"))
+    exhibits.cache.save()
     return plan

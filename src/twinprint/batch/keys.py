@@ -18,16 +18,16 @@ import re
 import subprocess
 import sys
 from functools import lru_cache
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
 from .. import __version__
-from ..build import BuildRequest
+from ..request import BuildRequest
 from ..confine import is_readable
 from ..errors import TwinprintError
-from ..layout.theme import load_theme
-from ..layout.templates import BUILTIN_PREFIX, LAYOUT_ENTRY, builtin_root, layout_search_path, template_files
+from ..layout.lookup import BUILTIN_PREFIX, LAYOUT_ENTRY, builtin_root, layout_search_path, template_files
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 # Where the request's files live; the key covers the files themselves, not where they are.
@@ -148,6 +148,8 @@ def layout_files(layout: str, search_path: tuple[Path, ...]) -> tuple[Path, ...]
 def theme_inputs(request: BuildRequest) -> list[Path]:
     """The theme files the job reads (wherever they are: `--theme file.toml`, `extends`), its logo and font files."""
     try:
+        from ..layout.theme import load_theme
+
         theme, files = load_theme(request.theme, tuple(layout_search_path(request.project_root)))
     except TwinprintError:
         return []  # the build reports it
@@ -196,9 +198,6 @@ def request_options(request: BuildRequest) -> dict[str, Any]:
 @lru_cache(maxsize=1)
 def environment() -> dict[str, str]:
     """What the whole run depends on: the code, WeasyPrint and the fonts installed."""
-    import pydyf
-    import weasyprint
-
     code = hashlib.sha256()
     # Code and interface strings only: layouts and fonts are inputs of their own (and an installed
     # wheel carries them inside the package, a checkout beside it).
@@ -207,8 +206,9 @@ def environment() -> dict[str, str]:
             code.update(str(file.relative_to(PACKAGE_DIR)).encode() + b"\0" + file.read_bytes())
     return {
         "twinprint": f"{__version__}+{code.hexdigest()[:16]}",
-        "weasyprint": weasyprint.__version__,
-        "pydyf": pydyf.__version__,
+        # Read from the installed metadata: importing WeasyPrint costs a second, and an up-to-date build needs none of it.
+        "weasyprint": metadata.version("weasyprint"),
+        "pydyf": metadata.version("pydyf"),
         "python": f"{sys.version_info.major}.{sys.version_info.minor}",
         "fonts": fonts_digest(),
     }

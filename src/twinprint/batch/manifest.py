@@ -15,8 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from ..content.load import EXHIBIT_FILE, format_field_path
-from ..content.model import LANGUAGE_RE
+from ..content import EXHIBIT_FILE, LANGUAGE_RE
 from ..errors import ContentError, Problem
 
 MANIFEST_FILE = "twinprint.toml"
@@ -145,6 +144,12 @@ def toml_line(text: str, path: tuple[str | int, ...]) -> int | None:
     return start + 1 if start or path else None
 
 
+def _field_path(path: tuple[str | int, ...]) -> str:
+    from ..content.load import format_field_path  # the content model loads only when there is a problem to report
+
+    return format_field_path(path)
+
+
 def _problems(error: ValidationError, file: Path, text: str) -> list[Problem]:
     problems = []
     for item in error.errors():
@@ -154,7 +159,7 @@ def _problems(error: ValidationError, file: Path, text: str) -> list[Problem]:
             message = f"unknown key {loc[-1]!r} (a typo?)"
         elif item["type"] == "missing":
             message = "required field is missing" if loc != ("jobs",) else "expected at least one [[jobs]] table"
-        problems.append(Problem(str(file), format_field_path(loc), message, item["type"], toml_line(text, loc)))
+        problems.append(Problem(str(file), _field_path(loc), message, item["type"], toml_line(text, loc)))
     return problems
 
 
@@ -194,11 +199,11 @@ def content_folders_of(group: JobGroup, group_index: int, project_root: Path, fi
     for index, entry in enumerate(group.content):
         loc: tuple[str | int, ...] = ("jobs", group_index, "content", index)
         if Path(entry).is_absolute():
-            raise ContentError.single(file, format_field_path(loc), f"expected a folder or glob relative to the project root, got {entry!r}",
+            raise ContentError.single(file, _field_path(loc), f"expected a folder or glob relative to the project root, got {entry!r}",
                                       "absolute-path", toml_line(text, loc))
         matches = sorted(p.parent for p in Path(project_root).glob(f"{entry.rstrip('/')}/{EXHIBIT_FILE}"))
         if not matches:
-            raise ContentError.single(file, format_field_path(loc), f"no content folder with {EXHIBIT_FILE} matches {entry!r}",
+            raise ContentError.single(file, _field_path(loc), f"no content folder with {EXHIBIT_FILE} matches {entry!r}",
                                       "no-content", toml_line(text, loc))
         folders += [m for m in matches if m not in folders]
     return folders

@@ -17,16 +17,18 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Iterator, Literal, Protocol
 
-from ..build import BuildRequest, write_atomically
+from ..request import BuildRequest, write_atomically
 from ..errors import BuildError
 from .bundle import ProjectBundle, make_bundle
-from .executors import JobExecutor, open_executor
 from .jobs import Job, Plan
 from .keys import FileHashes, environment, fetched_inputs, job_key, rehash_fetched, request_options, static_inputs
 from .state import BuildState, JobRecord
-from .worker import JobResult, JobTask
+
+if TYPE_CHECKING:  # the workers import the renderer: only a batch with stale jobs loads them
+    from .executors import JobExecutor
+    from .worker import JobResult, JobTask
 
 Status = Literal["built", "up to date", "failed", "not run"]
 MAX_ATTEMPTS = 3
@@ -114,6 +116,8 @@ def _is_up_to_date(state: BuildState, pending: _Pending, hashes: FileHashes, env
 
 
 def _task(pending: _Pending, plan: Plan, timeout_s: float, bundles: dict[Path, ProjectBundle] | None, env: dict[str, str]) -> JobTask:
+    from .worker import JobTask
+
     request: BuildRequest = pending.job.request
     if bundles is None:
         return JobTask(pending.job.name, request, timeout_s, memory_limit_mb=plan.memory_limit_mb)
@@ -174,13 +178,8 @@ def run_batch(plan: Plan, options: BatchOptions = BatchOptions(), progress: Prog
     report = BatchReport([JobOutcome(f.name, "failed", error=f.error, traceback=f.traceback) for f in plan.failures])
     state = BuildState.load(plan.output_dir)
     hashes, env = FileHashes(state.file_hashes), environment()
-    stale: list[_Pending] = []
-    for job in plan.jobs:
-        pending = _Pending(job, static_inputs(job.request, hashes), request_options(job.request))
-        if not options.force and _is_up_to_date(state, pending, hashes, env):
-            report.outcomes.append(JobOutcome(job.name, "up to date", output=plan.output_dir / job.name))
-        else:
-            stale.append(pending)
+    fresh, stale = _split_up_to_date(plan, state, hashes, env, options.force)
+    report.outcomes += [JobOutcome(job.name, "up to date", output=plan.output_dir / job.name) for job in fresh]
     up_to_date = len(report.with_status("up to date"))
     total = len(plan.jobs) + len(plan.failures)
     progress.start(total, up_to_date)
@@ -196,6 +195,27 @@ def run_batch(plan: Plan, options: BatchOptions = BatchOptions(), progress: Prog
     return report
 
 
+def _split_up_to_date(plan: Plan, state: BuildState, hashes: FileHashes, env: dict[str, str],
+                      force: bool = False) -> tuple[list[Job], list[_Pending]]:
+    """The plan's jobs whose record matches what they read now, and the others (to build)."""
+    fresh: list[Job] = []
+    stale: list[_Pending] = []
+    for job in plan.jobs:
+        pending = _Pending(job, static_inputs(job.request, hashes), request_options(job.request))
+        if not force and _is_up_to_date(state, pending, hashes, env):
+            fresh.append(job)
+        else:
+            stale.append(pending)
+    return fresh, stale
+
+
+def up_to_date_names(plan: Plan) -> set[str]:
+    """Names of the jobs `run_batch` would skip now (for displays such as the studio's)."""
+    state = BuildState.load(plan.output_dir)
+    fresh, _ = _split_up_to_date(plan, state, FileHashes(state.file_hashes), environment())
+    return {job.name for job in fresh}
+
+
 def _longest_first(stale: list[_Pending], state: BuildState) -> list[_Pending]:
     """Known slow jobs first, unknown ones before them: fewer idle workers at the end."""
     def last_seconds(pending: _Pending) -> float:
@@ -206,6 +226,8 @@ def _longest_first(stale: list[_Pending], state: BuildState) -> list[_Pending]:
 
 def _build_stale(stale: list[_Pending], plan: Plan, options: BatchOptions, state: BuildState, env: dict[str, str],
                  report: BatchReport, progress: ProgressReporter) -> None:
+    from .executors import open_executor
+
     timeout_s = options.timeout_s or plan.timeout_s
     executor = open_executor(options.workers, options.cluster, len(stale))
     report.where = executor.description

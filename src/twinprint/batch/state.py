@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..build import write_atomically
+from ..request import write_atomically
 
 STATE_FILE = "manifest.json"
 STATE_VERSION = 1

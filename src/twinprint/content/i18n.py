@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from babel import Locale
+from markupsafe import Markup, escape
 from babel.dates import format_date, format_skeleton
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -35,6 +36,37 @@ class LocalisedExhibit:
     language: str
     data: dict[str, Any]
     fallbacks: list[str] = field(default_factory=list)
+
+
+def html_lang(language: str) -> str:
+    """The `lang` attribute of a language: Chinese is written in simplified characters."""
+    return "zh-Hans" if language == "zh" else language
+
+
+class ForeignText(str):
+    """A text in another language than the document's (a fallback): printed tagged with its own `lang`.
+
+    Jinja escapes through `__html__`, so `{{ field }}` prints `<span lang="en">…</span>` wherever the
+    text lands, and the span is set in that language's face. In an attribute, use `| plain`.
+    """
+
+    lang: str
+
+    def __new__(cls, text: str, lang: str) -> "ForeignText":
+        made = super().__new__(cls, text)
+        made.lang = lang
+        return made
+
+    def __html__(self) -> Markup:
+        return Markup('<span lang="{}">{}</span>').format(self.lang, escape(str.__str__(self)))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return ForeignText, (str.__str__(self), self.lang)
+
+
+def plain(text: Any) -> str:
+    """The text without its language tag, for attributes (alt, aria-label) and metadata."""
+    return str.__str__(text) if isinstance(text, str) else text
 
 
 def babel_locale(language: str) -> Locale:
@@ -87,6 +119,19 @@ def pick_text(value: str | dict[str, str], language: str, default_language: str)
     return next(iter(value.values())), True
 
 
+def text_language(value: str | dict[str, str], language: str, default_language: str) -> str:
+    """Which language `pick_text` takes the text from."""
+    if isinstance(value, str) or language in value:
+        return language
+    return default_language if default_language in value else next(iter(value))
+
+
+def localised_text(value: str | dict[str, str], language: str, default_language: str) -> str:
+    """The text in `language`, else the fallback as a ForeignText tagged with the language it is in."""
+    text, fell_back = pick_text(value, language, default_language)
+    return ForeignText(text, html_lang(text_language(value, language, default_language))) if fell_back else text
+
+
 class _Localiser:
     def __init__(self, language: str, default_language: str) -> None:
         self.language = language
@@ -94,8 +139,8 @@ class _Localiser:
         self.fallbacks: list[str] = []
 
     def text(self, value: str | dict[str, str], path: str) -> str:
-        text, fell_back = pick_text(value, self.language, self.default_language)
-        if fell_back:
+        text = localised_text(value, self.language, self.default_language)
+        if isinstance(text, ForeignText):
             self.fallbacks.append(path)
         return text
 
@@ -132,11 +177,30 @@ def _add_quote_originals(data: dict[str, Any], exhibit: Exhibit, language: str) 
                     quote_data["original"] = quote.text[original]
 
 
+def _label_links(links: list[dict[str, Any] | None], carrier_title: str) -> None:
+    for link in links:
+        if link is not None and link.get("label") is None:
+            link["label"] = carrier_title
+
+
+def _derive_link_labels(data: dict[str, Any]) -> None:
+    """A link without a label is labelled with the title of what carries it (Exhibit.unlabelled_links warns)."""
+    for section in data["sections"]:
+        _label_links(section["links"], section["title"])
+    if data["call_to_action"]:
+        _label_links([data["call_to_action"]["link"]], data["call_to_action"]["heading"])
+    if data["source"]:
+        _label_links([data["source"]["link"]], data["source"]["organisation"])
+    for contact in data["contacts"]:
+        _label_links([contact["link"]], contact["name"])
+
+
 def localise(exhibit: Exhibit, language: str) -> LocalisedExhibit:
     """The exhibit's texts in one language, falling back to its default language."""
     localiser = _Localiser(language, exhibit.default_language)
     data = localiser.record(exhibit, "")
     _add_quote_originals(data, exhibit, language)
+    _derive_link_labels(data)
     return LocalisedExhibit(language, data, localiser.fallbacks)
 
 

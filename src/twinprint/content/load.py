@@ -16,10 +16,10 @@ from pydantic import ValidationError
 
 from ..errors import ContentError, Problem
 from .images import check_image
-from .model import FOLDER_NAME_PATTERN, Exhibit
+from .model import FOLDER_NAME_PATTERN, Exhibit, FieldProblem
 from .sanitise import UnsafeReference, markdown_images, markdown_issues, resolve_in_folder
 
-EXHIBIT_FILE = "exhibit.yaml"
+from . import EXHIBIT_FILE  # noqa: E402,F401 (re-exported)
 MAX_CONTENT_FILE_BYTES = 8 * 1024 * 1024
 MAX_YAML_VALUES = 1_000_000
 MAX_YAML_DEPTH = 40
@@ -216,6 +216,9 @@ def _problems_from_validation(error: ValidationError, file: Path, lines: _LineMa
     problems = []
     for item in error.errors():
         path = tuple(p for p in item["loc"] if not (isinstance(p, str) and p in ("str", "dict[str,str]")))
+        cause = item.get("ctx", {}).get("error")
+        if isinstance(cause, FieldProblem):
+            path += cause.field_path
         message = item["msg"].removeprefix("Value error, ")
         if item["type"] == "extra_forbidden":
             message = f"unknown key {path[-1]!r} (a typo?)"

@@ -12,7 +12,7 @@ from pydantic_core import PydanticCustomError
 from ..layout.qr import qr_capacity_problem
 from .sanitise import find_raw_html, link_scheme_problem
 
-LANGUAGE_RE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
+from . import LANGUAGE_RE  # noqa: E402,F401 (re-exported)
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 FOLDER_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
 R = TypeVar("R", bound="BaseModel")
@@ -46,6 +46,14 @@ def _check_text(value: Any) -> Any:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return str(value)
     raise ValueError(f"expected a text or a mapping language -> text, got {type(value).__name__}")
+
+
+class FieldProblem(ValueError):
+    """A record-level problem that belongs to one field: the loader reports it at that field's own YAML line."""
+
+    def __init__(self, field_path: tuple[str | int, ...], message: str) -> None:
+        super().__init__(message)
+        self.field_path = field_path
 
 
 class _TextMarker:
@@ -111,10 +119,14 @@ class PartialDate(Strict):
 
 
 class Link(Strict):
-    """A URL with a label; every link a panel carries becomes a QR code."""
+    """A URL with a label; every link a panel carries becomes a QR code.
+
+    Without a label, layouts print the title of what carries the link (its section,
+    call to action, source or contact), and the build says so in a warning.
+    """
 
     url: str
-    label: Text
+    label: Text | None = None
     placeholder: bool = False
 
     @field_validator("url")
@@ -151,6 +163,10 @@ class Quote(Strict):
     text: Text
     author: str
     role: Text | None = None
+    # When the words were said or written, as precisely as the source gives it.
+    date: PartialDate | None = None
+    # The source attributes the words to the author without proof: printed "attributed to …".
+    attributed: bool = False
     # The language the quote was given in by the source; other languages are translations.
     original_language: Language | None = None
 
@@ -218,6 +234,12 @@ class Exhibit(Strict):
     kind: Literal["exhibition", "partnership"]
     title: Text
     subtitle: Text | None = None
+    # An introduction of a paragraph or two, printed before the first section.
+    lede: Text | None = None
+    # A note or disclaimer printed with the colophon ("Figures are provisional…").
+    note: Text | None = None
+    # Who the edition was made for ("Delegation of the City of Florence"), printed under the title.
+    prepared_for: Text | None = None
     default_language: Language = "en"
     languages: list[Language] = ["en"]
     # Per language: "original", "draft" (awaiting review) or "reviewed".
@@ -239,13 +261,13 @@ class Exhibit(Strict):
     @model_validator(mode="after")
     def _consistent(self) -> "Exhibit":
         if self.default_language not in self.languages:
-            raise ValueError(f"default_language {self.default_language!r} is not among languages {self.languages}")
+            raise FieldProblem(("default_language",), f"default_language {self.default_language!r} is not among languages {self.languages}")
         ids = [s.id for s in self.sections]
-        duplicates = sorted({i for i in ids if ids.count(i) > 1})
-        if duplicates:
-            raise ValueError(f"section ids must be unique, repeated: {', '.join(duplicates)}")
+        repeated = next((n for n, i in enumerate(ids) if i in ids[:n]), None)
+        if repeated is not None:
+            raise FieldProblem(("sections", repeated, "id"), f"section ids must be unique, {ids[repeated]!r} is repeated")
         if self.hero and self.hero not in {f.id for f in self.figures()}:
-            raise ValueError(f"hero {self.hero!r} names no figure of any section")
+            raise FieldProblem(("hero",), f"hero {self.hero!r} names no figure of any section")
         return self
 
     def figures(self) -> list[Figure]:
@@ -259,6 +281,10 @@ class Exhibit(Strict):
         if self.source and self.source.link:
             found.append(self.source.link)
         return found
+
+    def unlabelled_links(self) -> list[str]:
+        """Field paths of the links whose label the layouts derive from what carries them."""
+        return [path for path, link in find_records(self, Link) if link.label is None]
 
     def anniversary(self, year: int) -> int:
         """How many years the twinning has run in `year` (40 for 1980 -> 2020)."""

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import dataclass
 from functools import lru_cache
-
-import re
 
 import qrcode
 import qrcode.constants
@@ -27,6 +27,15 @@ ERROR_CORRECTION = {
 
 # Bytes a version-40 symbol holds in byte mode, per level (ISO/IEC 18004 table 7).
 MAX_QR_BYTES = {"L": 2953, "M": 2331, "Q": 1663, "H": 1273}
+LEVELS_LOW_TO_HIGH = ("L", "M", "Q", "H")
+
+# Printed module sizes. GS1's smallest printable module (general specifications, close reading)
+# is an absolute floor; a panel read at arm's length wants at least half a millimetre. Codes are
+# drawn at TARGET_MODULE_MM or more: measured, zbar reads a code on a whole A4 page rendered at
+# 150 dpi and blurred by 1 px from 0.7 mm on, and at 72 dpi from 0.75–0.8 mm.
+GS1_MIN_MODULE_MM = 0.396
+MIN_MODULE_MM = 0.5
+TARGET_MODULE_MM = 0.75
 
 
 @dataclass(frozen=True)
@@ -245,6 +254,41 @@ def module_runs(matrix: list[list[bool]]) -> list[tuple[int, int, int]]:
 def make_qr(data: str, error_correction: str = "M") -> QrCode:
     matrix = qr_matrix(data, error_correction)
     return QrCode(data=data, modules=len(matrix), runs=tuple(module_runs(matrix)))
+
+
+@dataclass(frozen=True)
+class FittedQr:
+    """A code chosen for a printed side: the level it is drawn at and the side it needs."""
+
+    code: QrCode
+    error_correction: str
+    side_mm: float
+
+    @property
+    def module_mm(self) -> float:
+        return self.side_mm / self.code.side_modules
+
+
+@lru_cache(maxsize=4096)
+def fit_qr(data: str, side_mm: float, error_correction: str = "M", module_mm: float = TARGET_MODULE_MM,
+           grow: bool = True) -> FittedQr:
+    """The code for `data` with modules of at least `module_mm` (quiet zone included in the side).
+
+    Dense codes first drop error correction (towards L, the level asked for being the most
+    kept), because fewer modules read better than more redundancy in small ones; when even
+    the fewest modules are too small at `side_mm`, the side grows (unless `grow` is False:
+    a side the user fixed, which preflight then holds to GS1's floor).
+    """
+    if error_correction not in ERROR_CORRECTION:
+        make_qr(data, error_correction)  # raises the one-line error
+    levels = LEVELS_LOW_TO_HIGH[: LEVELS_LOW_TO_HIGH.index(error_correction) + 1]
+    codes = [(make_qr(data, level), level) for level in reversed(levels)]  # the level asked for first
+    for code, level in codes:
+        if side_mm / code.side_modules >= module_mm:
+            return FittedQr(code, level, side_mm)
+    code, level = min(codes, key=lambda item: item[0].modules)  # min() keeps the first: the higher level on a tie
+    needed_mm = math.ceil(code.side_modules * module_mm * 100) / 100
+    return FittedQr(code, level, max(side_mm, needed_mm) if grow else side_mm)
 
 
 def qr_svg(data: str, error_correction: str = "M", colour: str = "#000") -> str:

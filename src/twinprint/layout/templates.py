@@ -14,41 +14,57 @@ from jinja2.sandbox import SandboxedEnvironment, SecurityError
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
-from ..confine import builtin_root, is_readable, refuse_unless_readable
+from ..confine import refuse_unless_readable
 from ..errors import LayoutError
-from ..content.i18n import translations_for
+from ..content.i18n import plain, translations_for
+from .qr import FittedQr, fit_qr
+from .typography import cjk_spacing_html, phrases
 
-__all__ = ["builtin_root"]  # re-exported: stages find the built-in layouts and fonts here
-LAYOUT_ENTRY = "layout.html"
-
-
-def layout_search_path(project_root: Path) -> list[Path]:
-    """Layout folders in lookup order: the project's own first (even before it exists: it names the project), so it can override blocks."""
-    folders = [Path(project_root).resolve() / "layouts", builtin_root() / "layouts"]
-    return list(dict.fromkeys(folders))
-
-
-def available_layouts(search_path: list[Path]) -> list[str]:
-    names = {p.parent.name for folder in search_path for p in folder.glob(f"*/{LAYOUT_ENTRY}")}
-    return sorted(names)
-
+# Where layouts are found is light to import (the command line checks --layout at start-up); re-exported here.
+from .lookup import BUILTIN_PREFIX, LAYOUT_ENTRY, available_layouts, builtin_root, layout_search_path, project_root_of, template_files  # noqa: F401
 
 _MARKDOWN = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
 
 
 def markdown_to_html(text: str | None) -> Markup:
-    """Markdown to HTML with raw HTML disabled: content can only produce safe markup."""
-    return Markup(_MARKDOWN.render(text or ""))
+    """Markdown to HTML with raw HTML disabled: content can only produce safe markup.
+
+    Chinese gets CJK-Latin spacing; a text in another language than the document's keeps its `lang`.
+    """
+    html = Markup(cjk_spacing_html(_MARKDOWN.render(plain(text or ""))))
+    lang = getattr(text, "lang", None)
+    return Markup('<div lang="{}">{}</div>').format(lang, html) if lang else html
 
 
-def qr_placeholder(url: str, side_mm: float, label: str = "") -> Markup:
-    """An empty box that the PDF stage fills with the vector QR code of `url`."""
-    return Markup('<span class="qr" data-qr="{url}" style="width:{side}mm;height:{side}mm" role="img" aria-label="{label}"></span>').format(
-        url=url, side=f"{side_mm:.2f}", label=label or f"QR code: {url}"
+def qr_placeholder(url: str, side_mm: float, label: str = "", fitted: FittedQr | None = None) -> Markup:
+    """An empty box that the PDF stage fills with the vector QR code of `url`.
+
+    With `fitted`, the box takes its side and names the error-correction level the code is drawn at.
+    """
+    level = f' data-qr-ec="{fitted.error_correction}"' if fitted else ""
+    return Markup('<span class="qr" data-qr="{url}"' + level + ' style="width:{side}mm;height:{side}mm" '
+                  'role="img" aria-label="{label}"></span>').format(
+        url=url, side=f"{fitted.side_mm if fitted else side_mm:.2f}", label=plain(label) or f"QR code: {url}"
     )
 
 
-BUILTIN_PREFIX = "builtin"
+def _fitted_qr(context: Any, url: str, side_mm: float) -> FittedQr:
+    """The code a layout's `qr()` draws: modules of TARGET_MODULE_MM at least, growing the side
+    unless the user fixed it (`--set qr_mm=`)."""
+    fixed = "qr_mm" in (context.get("vars") or {})
+    return fit_qr(url, float(side_mm), context.get("qr_error_correction") or "M", grow=not fixed)
+
+
+@jinja2.pass_context
+def layout_qr(context: Any, url: str, side_mm: float, label: str = "") -> Markup:
+    """`qr(url, side_mm, label)` in a layout: the placeholder of the code fitted to its module size."""
+    return qr_placeholder(url, side_mm, label, _fitted_qr(context, url, side_mm))
+
+
+@jinja2.pass_context
+def layout_qr_side(context: Any, url: str, side_mm: float) -> float:
+    """`qr_side(url, side_mm)` in a layout: the side `qr(url, side_mm)` takes, for the block around it."""
+    return _fitted_qr(context, url, side_mm).side_mm
 
 
 class ConfinedLoader(jinja2.FileSystemLoader):
@@ -66,11 +82,6 @@ class ConfinedLoader(jinja2.FileSystemLoader):
                 refuse_unless_readable(candidate, self.project_root, f"layout template {template!r}")
                 break
         return super().get_source(environment, template)
-
-
-def project_root_of(search_path: tuple[Path, ...]) -> Path:
-    """The project whose layouts/ leads the search path."""
-    return Path(search_path[0]).parent if search_path else builtin_root() / "layouts"
 
 
 def layout_loader(search_path: tuple[Path, ...]) -> jinja2.BaseLoader:
@@ -94,7 +105,10 @@ def _environment(search_path: tuple[Path, ...], language: str) -> jinja2.Environ
     )
     env.install_gettext_translations(translations_for(language), newstyle=True)  # type: ignore[attr-defined]
     env.filters["markdown"] = markdown_to_html
-    env.globals["qr"] = qr_placeholder
+    env.filters["phrases"] = phrases
+    env.filters["plain"] = plain
+    env.globals["qr"] = layout_qr
+    env.globals["qr_side"] = layout_qr_side
     return env
 
 
@@ -135,9 +149,3 @@ def template_location(error: BaseException, template: jinja2.Template) -> str:
     """`file:line` of the template line that failed (Jinja puts template lines into the traceback)."""
     frames = [f for f in traceback.extract_tb(error.__traceback__) if not f.filename.endswith(".py") and Path(f.filename).is_file()]
     return f"{frames[-1].filename}:{frames[-1].lineno}" if frames else str(template.filename)
-
-
-def template_files(search_path: tuple[Path, ...]) -> list[Path]:
-    """Every template and stylesheet a layout could read, for cache keys and watch mode (never a link out of the project)."""
-    project_root = project_root_of(search_path)
-    return sorted(p for folder in search_path for p in folder.rglob("*") if p.is_file() and is_readable(p, project_root))

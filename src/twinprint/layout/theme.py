@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from ..confine import is_readable
 from ..errors import LayoutError
-from .templates import project_root_of
+from .lookup import project_root_of
 
 THEMES_FOLDER = "themes"
 DEFAULT_THEME = "default"
@@ -26,6 +26,9 @@ NAME_RE = re.compile(r"^[a-z][a-z0-9-]*$")
 # Colours are written into CSS: allow colour syntax only (hex, functions, names), nothing that ends a rule.
 COLOUR_RE = re.compile(r"^(#[0-9a-fA-F]{3,8}|(rgba?|hsla?|device-cmyk|lab|lch|oklab|oklch)\([0-9.,%\s/a-z-]*\)|[a-z]+)$")
 FAMILY_RE = re.compile(r"^[A-Za-z0-9 _.-]+$")
+DEVICE_CMYK_RE = re.compile(r"^device-cmyk\(\s*([0-9.]+(?:[\s,]+[0-9.]+){3})\s*\)$")
+# A spot ink's name becomes a PDF name (the separation's plate): printable words, no delimiters.
+SPOT_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.+-]{0,62}$")
 REQUIRED_COLOURS = ("ink", "muted", "accent", "accent-2", "paper", "tint", "on-accent", "on-accent-muted", "highlight", "rule")
 
 
@@ -74,6 +77,8 @@ class Theme(_ThemePart):
     # Default paper per layout name, e.g. poster = "A2"; --paper wins over it.
     # (logo and font files are absolute paths here: each file's are resolved against its own folder)
     paper: dict[str, str] = {}
+    # Spot inks the colours name: ink name -> its CMYK alternate (0..1), for the print profile's Separation spaces.
+    spot_inks: dict[str, tuple[float, float, float, float]] = Field(default={}, alias="spot-inks")
 
     def css(self) -> Markup:
         """The theme as CSS: @font-face rules and one :root block of --tp-* variables."""
@@ -86,9 +91,14 @@ class Theme(_ThemePart):
         f = self.fonts
         latin = [f'  --tp-serif: "{f.serif}", "{f.cjk_serif}";', f'  --tp-sans: "{f.sans}", "{f.cjk_sans}";']
         cjk = [f'  --tp-serif: "{f.cjk_serif}", "{f.serif}";', f'  --tp-sans: "{f.cjk_sans}", "{f.sans}";']
-        families = [f'  --tp-cjk-serif: "{f.cjk_serif}";', f'  --tp-cjk-sans: "{f.cjk_sans}";']
+        families = [f'  --tp-cjk-serif: "{f.cjk_serif}", "{f.serif}";', f'  --tp-cjk-sans: "{f.cjk_sans}", "{f.sans}";']
         blocks = faces + [":root {", *colours, *latin, *families, "}", "html:lang(zh) {", *cjk, "}"]
         return Markup("\n".join(blocks) + "\n")
+
+    def cmyk_colours(self) -> tuple[tuple[float, ...], ...]:
+        """The colours given as inks (`device-cmyk(c m y k)`), as CMYK values 0..1."""
+        found = (DEVICE_CMYK_RE.match(value.strip()) for value in self.colours.values())
+        return tuple(tuple(float(v) for v in match.group(1).replace(",", " ").split()) for match in found if match)
 
     def template_values(self) -> dict[str, Any]:
         """What layouts see as `theme`: its CSS, colours, and the logo's URL if it has one."""
@@ -193,6 +203,34 @@ def _builtin_of(file: Path, name: str, search_path: tuple[Path, ...]) -> Path:
     raise LayoutError(f"{file}: extends {name!r}, but no other theme of that name exists")
 
 
+def _ink_colour(value: dict[str, Any], file: Path, name: str) -> tuple[str, tuple[str, tuple[float, ...]] | None]:
+    """A colour given as inks, `{ cmyk = [c, m, y, k], spot = "PANTONE 7621 C" }`: its CSS, and its spot ink if named."""
+    cmyk, spot = value.get("cmyk"), value.get("spot")
+    unknown = sorted(set(value) - {"cmyk", "spot"})
+    if unknown:
+        raise LayoutError(f"{file}: colours.{name}: unknown key {unknown[0]!r} (expected cmyk and, for a spot ink, spot)")
+    if not (isinstance(cmyk, list) and len(cmyk) == 4 and all(isinstance(v, (int, float)) and 0 <= v <= 1 for v in cmyk)):
+        raise LayoutError(f"{file}: colours.{name}.cmyk: expected four ink values from 0 to 1, e.g. [0, 0.9, 0.7, 0.3], got {cmyk!r}")
+    if spot is not None and not (isinstance(spot, str) and SPOT_RE.match(spot)):
+        raise LayoutError(f"{file}: colours.{name}.spot: expected an ink name such as \"PANTONE 7621 C\", got {spot!r}")
+    css = "device-cmyk(" + " ".join(f"{float(v):g}" for v in cmyk) + ")"
+    return css, ((spot, tuple(float(v) for v in cmyk)) if spot else None)
+
+
+def _ink_colours(table: dict[str, Any], file: Path) -> None:
+    """Colours given as inks become CSS device-cmyk(); the spot inks they name go to `spot-inks`."""
+    colours = table.get("colours")
+    if not isinstance(colours, dict):
+        return
+    spots = {}
+    for name, value in colours.items():
+        if isinstance(value, dict):
+            colours[name], spot = _ink_colour(value, file, name)
+            if spot:
+                spots[spot[0]] = spot[1]
+    table["spot-inks"] = spots
+
+
 def _check_colours(colours: Any, file: Path) -> None:
     """Every colour is CSS colour syntax under a plain name, and the ones layouts use are all there."""
     if not isinstance(colours, dict):
@@ -201,7 +239,7 @@ def _check_colours(colours: Any, file: Path) -> None:
         if not NAME_RE.match(name):
             raise LayoutError(f"{file}: colours.{name}: colour names are lowercase words with dashes")
         if not isinstance(value, str) or not COLOUR_RE.match(value.strip()):
-            raise LayoutError(f"{file}: colours.{name}: expected a CSS colour such as #8c2f39, got {value!r}")
+            raise LayoutError(f"{file}: colours.{name}: expected a CSS colour such as #8c2f39 or {{ cmyk = [c, m, y, k] }}, got {value!r}")
     missing = [name for name in REQUIRED_COLOURS if name not in colours]
     if missing:
         raise LayoutError(f"{file}: colours: missing {', '.join(missing)} (layouts use them all)")
@@ -211,6 +249,7 @@ def load_theme(name_or_path: str, search_path: tuple[Path, ...]) -> tuple[Theme,
     """The theme and the theme files it was read from (for watch mode and cache keys)."""
     file = find_theme_file(name_or_path, search_path)
     table, files = _theme_table(file, search_path)
+    _ink_colours(table, file)
     _check_colours(table.get("colours"), file)
     try:
         theme = Theme.model_validate(table)

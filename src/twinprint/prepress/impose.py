@@ -5,6 +5,10 @@ the file does not grow with copies. Crop, fold and cut marks and a slug line
 (job, sheet n of N, front/back) are drawn with reportlab (marks.py) where the
 sheet has room outside the trim. Booklet sheets are printed duplex, flipped on
 the short edge, then folded and stapled.
+
+A PDF/X input gives a PDF/X sheet file (ISO 15930-7 clause 6): its output
+intent and PDF/X XMP identification carry over, and every sheet gets a TrimBox
+(the spread or grid) and a BleedBox (that plus the bleed kept).
 """
 
 from __future__ import annotations
@@ -12,16 +16,21 @@ from __future__ import annotations
 import io
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pikepdf
 
 from ..errors import BuildError, UsageError
-from .marks import Box, MarkSheet, draw_marks_pdf, has_room_for_marks, mark_offset_pt, mm, overlay_forms, stamp
-from ..layout.paper import resolve_paper
+from .docdates import document_time, stamp_dates
+from .marks import Box, MarkSheet, draw_marks_pdf, has_room_for_marks, mark_offset_pt, marks_margin_pt, mm, overlay_forms, stamp
+from ..layout.paper import canonical_paper_name, resolve_paper
 
-AUTO_SHEETS = ("A4", "A3", "A2", "A1", "A0")
+# Press sheets besides the paper sizes: SRA sizes are A sizes with room for bleed and marks (ISO 217).
+PRESS_SHEETS_MM = {"SRA4": (225.0, 320.0), "SRA3": (320.0, 450.0), "SRA2": (450.0, 640.0),
+                   "SRA1": (640.0, 900.0), "SRA0": (900.0, 1280.0)}
+UNTRUE_ON_SHEETS = ("pdfuaid:part", "pdfaid:part", "pdfaid:conformance")
+AUTO_SHEETS = ("A4", "SRA4", "A3", "SRA3", "A2", "SRA2", "A1", "SRA1", "A0", "SRA0")
 FIT_TOLERANCE_MM = 0.5
 GRID_RE = re.compile(r"^\s*(\d{1,2})\s*[x×]\s*(\d{1,2})\s*$")
 LENGTH_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(mm)?\s*$")
@@ -45,6 +54,7 @@ class ImposedPdf:
     blanks: int
     sheet_mm: tuple[float, float]
     marks: bool
+    warnings: list[str] = field(default_factory=list)
 
 
 def parse_grid(text: str) -> tuple[int, int]:
@@ -94,21 +104,60 @@ def _page_forms(source: pikepdf.Pdf, target: pikepdf.Pdf) -> list[pikepdf.Object
     return forms
 
 
-def choose_sheet(name: str | None, width_mm: float, height_mm: float) -> tuple[float, float]:
-    """The sheet (w, h in mm, turned to fit) for content of `width_mm` × `height_mm`."""
-    candidates = [name] if name else list(AUTO_SHEETS)
-    for candidate in candidates:
-        paper = resolve_paper(candidate)
-        short, long = sorted((paper.width_mm, paper.height_mm))
-        # The sheet turned like the content first: a landscape spread on a landscape sheet.
-        turns = ((long, short), (short, long)) if width_mm >= height_mm else ((short, long), (long, short))
-        for w, h in turns:
-            if w + FIT_TOLERANCE_MM >= width_mm and h + FIT_TOLERANCE_MM >= height_mm:
-                return w, h
+def canonical_sheet_name(text: str) -> str:
+    """`sra4` -> `SRA4`; any other name or WxH as --paper takes it (UsageError if unknown)."""
+    return text.strip().upper() if text.strip().upper() in PRESS_SHEETS_MM else canonical_paper_name(text)
+
+
+def _sheet_sizes(name: str) -> tuple[float, float]:
+    """(short, long) side in mm of a press sheet (SRA4…), a paper name or WxH."""
+    if name.upper() in PRESS_SHEETS_MM:
+        width, height = PRESS_SHEETS_MM[name.upper()]
+    else:
+        paper = resolve_paper(name)
+        width, height = paper.width_mm, paper.height_mm
+    short, long = sorted((width, height))
+    return short, long
+
+
+def _fit_sheet(name: str, width_mm: float, height_mm: float) -> tuple[float, float] | None:
+    """The sheet `name` (w, h in mm, turned to fit) if it holds `width_mm` × `height_mm`."""
+    short, long = _sheet_sizes(name)
+    # The sheet turned like the content first: a landscape spread on a landscape sheet.
+    turns = ((long, short), (short, long)) if width_mm >= height_mm else ((short, long), (long, short))
+    return next(((w, h) for w, h in turns if w + FIT_TOLERANCE_MM >= width_mm and h + FIT_TOLERANCE_MM >= height_mm), None)
+
+
+def choose_sheet(name: str | None, width_mm: float, height_mm: float, bleed_mm: float = 0.0) -> tuple[tuple[float, float], list[str]]:
+    """The sheet (w, h in mm) for content of `width_mm` × `height_mm`, and warnings about it.
+
+    Without a name: the smallest A or SRA size holding the content with its bleed all round,
+    else a sheet made to measure (named in a warning). A named sheet must hold the content;
+    when it cannot hold the bleed too, a warning says so and which sheet would.
+    """
     wanted = f"{width_mm:.0f}×{height_mm:.0f} mm"
+    with_bleed = (width_mm + 2 * bleed_mm, height_mm + 2 * bleed_mm)
     if name:
-        raise UsageError(f"--sheet {name}: too small for {wanted} (pages side by side)")
-    raise UsageError(f"no sheet up to A0 holds {wanted}; give --sheet WIDTHxHEIGHT")
+        sheet = _fit_sheet(name, width_mm, height_mm)
+        if sheet is None:
+            raise UsageError(f"--sheet {name}: too small for {wanted} (pages side by side)")
+        if bleed_mm and _fit_sheet(name, *with_bleed) is None:
+            return sheet, [f"--sheet {name}: no room for the {round(bleed_mm, 1):g} mm bleed around {wanted}: it is cut at the sheet edge; "
+                           f"--sheet {_smallest_sheet(*with_bleed)} keeps it"]
+        return sheet, []
+    for candidate in AUTO_SHEETS:
+        sheet = _fit_sheet(candidate, *with_bleed)
+        if sheet is not None:
+            return sheet, []
+    margin_mm = marks_margin_pt(mm(bleed_mm)) / mm(1)
+    custom = (math.ceil(width_mm + 2 * margin_mm), math.ceil(height_mm + 2 * margin_mm))
+    return custom, [f"no sheet up to {AUTO_SHEETS[-1]} holds {wanted} with its bleed: imposed on a {custom[0]}×{custom[1]} mm "
+                    f"sheet made to measure (--sheet {custom[0]}x{custom[1]}, or --sheet NAME for another)"]
+
+
+def _smallest_sheet(width_mm: float, height_mm: float) -> str:
+    fitting = (name for name in AUTO_SHEETS if _fit_sheet(name, width_mm, height_mm))
+    return next(fitting, f"{math.ceil(width_mm)}x{math.ceil(height_mm)}")
 
 
 def _draw(form_name: str, trim: Box, slot: Box, clip: Box, shift_x: float = 0.0) -> str:
@@ -116,6 +165,17 @@ def _draw(form_name: str, trim: Box, slot: Box, clip: Box, shift_x: float = 0.0)
     dx, dy = slot.left - trim.left + shift_x, slot.bottom - trim.bottom
     return (f"q {clip.left:.3f} {clip.bottom:.3f} {clip.width:.3f} {clip.height:.3f} re W n "
             f"1 0 0 1 {dx:.3f} {dy:.3f} cm {form_name} Do Q\n")
+
+
+def _copy_into(target: pikepdf.Pdf, value: pikepdf.Object) -> pikepdf.Object:
+    """`value` from another PDF, its indirect objects copied (copy_foreign takes only indirect ones)."""
+    if isinstance(value, pikepdf.Object) and value.is_indirect:
+        return target.copy_foreign(value)
+    if isinstance(value, pikepdf.Array):
+        return pikepdf.Array([_copy_into(target, item) for item in value])
+    if isinstance(value, pikepdf.Dictionary):
+        return pikepdf.Dictionary({key: _copy_into(target, item) for key, item in value.items()})
+    return value
 
 
 class _SheetWriter:
@@ -128,10 +188,14 @@ class _SheetWriter:
         self.media = Box(0, 0, mm(sheet_mm[0]), mm(sheet_mm[1]))
         self.marks: list[tuple[pikepdf.Page, MarkSheet]] = []
 
-    def add_side(self, content: str, used: list[int], marks: MarkSheet) -> None:
+    def add_side(self, content: str, used: list[int], marks: MarkSheet, bleed: Box) -> None:
+        """One sheet side; `marks.trim` becomes its TrimBox, `bleed` (kept inside the sheet) its BleedBox."""
         page = self.pdf.add_blank_page(page_size=(self.media.width, self.media.height))
         page.obj.Resources = pikepdf.Dictionary(XObject=pikepdf.Dictionary({f"/P{i}": self.forms[i] for i in sorted(set(used))}))
         page.obj.Contents = self.pdf.make_stream(content.encode())
+        page.obj.TrimBox = marks.trim.as_array()
+        page.obj.BleedBox = Box(max(bleed.left, 0), max(bleed.bottom, 0), min(bleed.right, self.media.right),
+                                min(bleed.top, self.media.top)).as_array()
         if has_room_for_marks(marks):
             self.marks.append((page, marks))
 
@@ -146,10 +210,27 @@ class _SheetWriter:
         for (page, _), form in zip(self.marks, forms):
             stamp(self.pdf, page, form, "/TPMarks", self.media)
 
+    def _carry_pdfx_identity(self) -> None:
+        """The source's output intent, XMP (PDF/X identification included) and Info, for a PDF/X sheet file."""
+        for key in ("/OutputIntents", "/Metadata"):
+            if key in self.source.Root:
+                self.pdf.Root[key] = _copy_into(self.pdf, self.source.Root[key])
+        for key, value in self.source.docinfo.items():
+            self.pdf.docinfo[key] = _copy_into(self.pdf, value)
+
     def finish(self, title: str) -> bytes:
         self._stamp_marks()
+        self._carry_pdfx_identity()
+        producer = "twinprint impose (pikepdf, reportlab)"
         self.pdf.docinfo["/Title"] = pikepdf.String(title)
-        self.pdf.docinfo["/Producer"] = pikepdf.String("twinprint impose (pikepdf, reportlab)")
+        self.pdf.docinfo["/Producer"] = pikepdf.String(producer)
+        stamp_dates(self.pdf, document_time())
+        with self.pdf.open_metadata(set_pikepdf_as_editor=False, update_docinfo=False) as meta:
+            meta["dc:title"] = title
+            meta["pdf:Producer"] = producer
+            for claim in UNTRUE_ON_SHEETS:  # sheets are not tagged, nor an archive copy
+                if claim in meta:
+                    del meta[claim]
         out = io.BytesIO()
         self.pdf.save(out, object_stream_mode=pikepdf.ObjectStreamMode.generate, compress_streams=True)
         return out.getvalue()
@@ -175,13 +256,13 @@ def _open(pdf_bytes: bytes, name: str) -> pikepdf.Pdf:
 def impose_booklet(pdf_bytes: bytes, options: ImposeOptions, name: str = "the PDF") -> ImposedPdf:
     with _open(pdf_bytes, name) as source:
         trim, bleed_pt = _source_geometry(source)
-        sheet_mm = choose_sheet(options.sheet, 2 * trim.width / mm(1), trim.height / mm(1))
+        sheet_mm, warnings = choose_sheet(options.sheet, 2 * trim.width / mm(1), trim.height / mm(1), bleed_pt / mm(1))
         writer = _SheetWriter(source, sheet_mm)
         media = writer.media
         spread = Box(media.width / 2 - trim.width, (media.height - trim.height) / 2,
                      media.width / 2 + trim.width, (media.height + trim.height) / 2)
         room = min(spread.left, spread.bottom)
-        bleed = min(bleed_pt, max(0.0, room - mm(1)))
+        bleed = min(bleed_pt, max(0.0, room))
         order = booklet_order(len(source.pages))
         sheets = len(order) // 2
         for index, (left, right) in enumerate(order):
@@ -200,10 +281,10 @@ def impose_booklet(pdf_bytes: bytes, options: ImposeOptions, name: str = "the PD
             slug = f"{options.job_name} · sheet {sheet + 1} of {sheets} · {side}" + (f" · creep {options.creep_mm:g} mm" if options.creep_mm else "")
             marks = MarkSheet(media, spread, (spread.left, spread.right), (spread.bottom, spread.top),
                               mark_offset_pt(bleed), folds_x=(media.width / 2,), slug=slug)
-            writer.add_side(content, used, marks)
+            writer.add_side(content, used, marks, spread.grown(bleed))
         blanks = sum(page is None for side in order for page in side)
         return ImposedPdf(writer.finish(f"{options.job_name} (booklet)"), len(order), len(source.pages), blanks, sheet_mm,
-                          writer.marks_drawn)
+                          writer.marks_drawn, warnings)
 
 
 def impose_n_up(pdf_bytes: bytes, options: ImposeOptions, name: str = "the PDF") -> ImposedPdf:
@@ -214,7 +295,7 @@ def impose_n_up(pdf_bytes: bytes, options: ImposeOptions, name: str = "the PDF")
         trim, bleed = _source_geometry(source)
         gutter = 2 * bleed
         grid_w, grid_h = columns * trim.width + (columns - 1) * gutter, rows * trim.height + (rows - 1) * gutter
-        sheet_mm = choose_sheet(options.sheet, grid_w / mm(1), grid_h / mm(1))
+        sheet_mm, warnings = choose_sheet(options.sheet, grid_w / mm(1), grid_h / mm(1), bleed / mm(1))
         writer = _SheetWriter(source, sheet_mm)
         media = writer.media
         grid = Box((media.width - grid_w) / 2, (media.height - grid_h) / 2, (media.width + grid_w) / 2, (media.height + grid_h) / 2)
@@ -230,8 +311,9 @@ def impose_n_up(pdf_bytes: bytes, options: ImposeOptions, name: str = "the PDF")
             chunk = pages[side * len(cells):(side + 1) * len(cells)]
             content = "".join(_draw(f"/P{page}", trim, cell, cell.grown(bleed)) for page, cell in zip(chunk, cells))
             slug = f"{options.job_name} · {columns}×{rows} · sheet {side + 1} of {sides}"
-            writer.add_side(content, chunk, MarkSheet(media, grid, cuts_x, cuts_y, mark_offset_pt(bleed), slug=slug))
-        return ImposedPdf(writer.finish(f"{options.job_name} ({columns}x{rows})"), sides, count, 0, sheet_mm, writer.marks_drawn)
+            writer.add_side(content, chunk, MarkSheet(media, grid, cuts_x, cuts_y, mark_offset_pt(bleed), slug=slug), grid.grown(bleed))
+        return ImposedPdf(writer.finish(f"{options.job_name} ({columns}x{rows})"), sides, count, 0, sheet_mm, writer.marks_drawn,
+                          warnings)
 
 
 def imposed_path(pdf_path: Path, options: ImposeOptions) -> Path:

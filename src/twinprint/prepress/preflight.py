@@ -25,6 +25,8 @@ import zxingcpp
 from rich.table import Table
 
 from ..errors import BuildError
+from .image_sources import content_images, image_source
+from .geometry import SectionFigures, geometry_problems, section_figures
 from .marks import Box, mm
 from .pdfscan import PageScan, font_name, is_embedded, notdef_codes, scan_pages, to_unicode_map
 
@@ -44,7 +46,7 @@ QR_QUIET_ZONE_MODULES = 4
 @dataclass(frozen=True)
 class Finding:
     severity: str  # "error" | "warning"
-    check: str  # boxes, fonts, glyphs, images, colour, trim, qr, pages
+    check: str  # boxes, fonts, glyphs, images, colour, trim, qr, pages, geometry
     message: str
     pages: tuple[int, ...] = ()  # 1-based
     # Machine-readable specifics, e.g. (field, characters it holds that cannot be drawn).
@@ -77,6 +79,11 @@ class PreflightContext:
     min_qr_mm: float | None = None  # None: the paper rule for each page's size
     expected_qr: tuple[ExpectedQr, ...] | None = None  # None: decode every page, expect nothing
     content_texts: tuple[tuple[str, str], ...] = ()  # (field, text) of the content, to name tofu sources
+    chosen_cmyk: tuple[tuple[float, ...], ...] = ()  # CMYK colours the theme chose: small text in them only warns
+    content_images: tuple[tuple[str, str, int, int], ...] = ()  # (field, file, width px, height px), to name image sources
+    sections: tuple[SectionFigures, ...] = ()  # each section's figures, to find those placed away from it
+    # A document laid out from content: check page fill, orphans and widows (a bare PDF may be anything).
+    laid_out: bool = False
 
 
 @dataclass
@@ -87,6 +94,7 @@ class PreflightReport:
     findings: list[Finding] = field(default_factory=list)
     checks: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    inks: list[dict[str, Any]] = field(default_factory=list)  # per page, print profile: inks.py
 
     @property
     def errors(self) -> list[Finding]:
@@ -129,13 +137,15 @@ def content_fields(data: Any, path: str = "") -> Iterable[tuple[str, str]]:
 
 
 def build_context(profile: str, page_multiple: int, qr_codes: Iterable[Any], content: dict[str, Any],
-                  min_qr_mm: float | None = None) -> PreflightContext:
-    """The context of a fresh build: its profile, page rule, the QR codes it placed and its texts.
+                  min_qr_mm: float | None = None, content_dir: Path | None = None) -> PreflightContext:
+    """The context of a fresh build: its profile, page rule, the QR codes it placed, its texts and images.
 
     `min_qr_mm` is the side a user asked for (`--set qr_mm=`) when smaller than the paper rule.
     """
     expected = tuple(ExpectedQr(q.page_index, q.url, q.side_px * 25.4 / 96) for q in qr_codes)
-    return PreflightContext(profile, page_multiple, min_qr_mm, expected, tuple(content_fields(content)))
+    texts = tuple(content_fields(content))
+    return PreflightContext(profile, page_multiple, min_qr_mm, expected, texts, content_images=content_images(texts, content_dir),
+                            sections=section_figures(content), laid_out=True)
 
 
 class PreflightFailed(BuildError):
@@ -268,7 +278,7 @@ def check_glyphs(scans: list[PageScan], content_texts: tuple[tuple[str, str], ..
 
 # --- images and colour -------------------------------------------------------------------------
 
-def check_images(scans: list[PageScan], profile: str) -> list[Finding]:
+def check_images(scans: list[PageScan], profile: str, sources: tuple[tuple[str, str, int, int], ...] = ()) -> list[Finding]:
     if profile != "print":
         return []
     findings = []
@@ -279,7 +289,8 @@ def check_images(scans: list[PageScan], profile: str) -> list[Finding]:
                 severity = "error" if dpi < MIN_DPI_ERROR else "warning"
                 findings.append(Finding(severity, "images", f"image {image.width_px}×{image.height_px} px printed at "
                                         f"{image.width_pt / mm(1):.0f}×{image.height_pt / mm(1):.0f} mm: {dpi:.0f} dpi "
-                                        f"(under {MIN_DPI_ERROR if severity == 'error' else MIN_DPI_WARNING})", (scan.index + 1,)))
+                                        f"(under {MIN_DPI_ERROR if severity == 'error' else MIN_DPI_WARNING})"
+                                        f"{image_source(sources, image.width_px, image.height_px)}", (scan.index + 1,)))
     return findings
 
 
@@ -366,7 +377,8 @@ def _decode_page(document: pypdfium2.PdfDocument, index: int) -> list[tuple[str,
 def _modules(code: Any) -> int:
     """Modules on a side, from the symbol version zxing reports (QR version v has 17 + 4v)."""
     try:
-        version = int(json.loads(code.extra).get("Version", 0)) if code.extra else 0
+        extra = code.extra if isinstance(code.extra, dict) else json.loads(code.extra) if code.extra else {}  # dict since zxing-cpp 2.3
+        version = int(extra.get("Version", 0))
     except (ValueError, TypeError, AttributeError):
         version = 0
     return 17 + 4 * version if version else 25
@@ -400,6 +412,20 @@ def check_page_count(page_count: int, multiple: int) -> list[Finding]:
 
 # --- the run -----------------------------------------------------------------------------------
 
+def _independent_checks(document: pypdfium2.PdfDocument, pdf: pikepdf.Pdf, profile: str,
+                        context: PreflightContext) -> dict[str, Any]:
+    """Checks in their own modules (imported here: they import Finding from this one)."""
+    from .pdfx_check import check_pdfx_identity
+    from .qr_check import check_qr_robustness
+    from .structure_check import check_structure
+
+    return {
+        "structure": lambda: check_structure(pdf, profile),
+        "pdfx": lambda: check_pdfx_identity(pdf, profile),
+        "qr-robustness": lambda: check_qr_robustness(document, pdf, context),
+    }
+
+
 def preflight_pdf(pdf_bytes: bytes, name: str, context: PreflightContext = PreflightContext()) -> PreflightReport:
     """Every check on one PDF (as bytes); raises BuildError if the file is not a readable PDF."""
     started = time.perf_counter()
@@ -413,16 +439,28 @@ def preflight_pdf(pdf_bytes: bytes, name: str, context: PreflightContext = Prefl
         report = PreflightReport(name, profile, len(pdf.pages))
         scans = scan_pages(pdf)
         document = pypdfium2.PdfDocument(pdf_bytes)
+        # Imported here: these modules build on this one's Finding and report.
+        from . import bleed, inks, renderers, shadings, smalltext
+        ink_pages = inks.ink_report(pdf_bytes, pdf, profile)
+        report.inks = inks.ink_rows(ink_pages or [])
         try:
             checks = {
                 "boxes": lambda: check_boxes(pdf, profile),
                 "fonts": lambda: check_fonts(scans),
                 "glyphs": lambda: check_glyphs(scans, context.content_texts),
-                "images": lambda: check_images(scans, profile),
+                "images": lambda: check_images(scans, profile, context.content_images),
                 "colour": lambda: check_colour(scans, profile),
                 "trim": lambda: check_trim(document, pdf, profile),
                 "qr": lambda: check_qr_codes(document, pdf, context),
                 "pages": lambda: check_page_count(len(pdf.pages), context.page_multiple),
+                "shadings": lambda: shadings.check_shadings(pdf),
+                "renderers": lambda: renderers.check_renderers(pdf_bytes, len(pdf.pages)),
+                "bleed": lambda: bleed.check_bleed(document, pdf, profile),
+                "inks": lambda: inks.check_total_ink(ink_pages, profile),
+                "small text": lambda: smalltext.check_small_text(pdf, profile, context.content_texts, context.chosen_cmyk),
+                **_independent_checks(document, pdf, profile, context),
+                "geometry": lambda: [Finding(p.severity, "geometry", p.message, (p.page,))
+                                     for p in geometry_problems(pdf_bytes, context.content_texts, context.sections, context.laid_out)],
             }
             for check, run in checks.items():
                 report.findings += run()

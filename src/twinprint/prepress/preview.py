@@ -10,12 +10,14 @@ from __future__ import annotations
 import io
 import math
 from pathlib import Path
-
-import pypdfium2
-from PIL import Image, ImageDraw, ImageFont
+from typing import TYPE_CHECKING
 
 from ..errors import BuildError
-from ..layout.templates import builtin_root
+from ..layout.lookup import builtin_root
+
+if TYPE_CHECKING:  # imported where they are used: the command line reads this module's sizes at start-up
+    import pypdfium2
+    from PIL import Image, ImageFont
 
 THUMBNAIL_LONG_SIDE_PX = 480
 CONTACT_CELL_PX = 260
@@ -48,6 +50,8 @@ def _png_bytes(image: Image.Image) -> bytes:
 
 
 def _label_font() -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    from PIL import ImageFont
+
     try:
         return ImageFont.truetype(str(builtin_root() / "fonts" / "NotoSans-Regular.ttf"), 12)
     except OSError:
@@ -56,6 +60,8 @@ def _label_font() -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
 
 def contact_sheet(thumbnails: list[Image.Image]) -> Image.Image:
     """All pages in a grid, in reading order, each with its page number beneath."""
+    from PIL import Image, ImageDraw
+
     columns = min(CONTACT_COLUMNS, max(1, len(thumbnails)))
     rows = math.ceil(len(thumbnails) / columns)
     cell_w, cell_h = CONTACT_CELL_PX, CONTACT_CELL_PX + LABEL_PX
@@ -76,6 +82,8 @@ def contact_sheet(thumbnails: list[Image.Image]) -> Image.Image:
 
 def render_previews(pdf_path: Path, long_side_px: int = THUMBNAIL_LONG_SIDE_PX) -> dict[Path, bytes]:
     """PNG bytes of every page thumbnail and of the contact sheet (last), by the path each belongs at."""
+    import pypdfium2
+
     folder, contact_path = preview_paths(pdf_path)
     try:
         document = pypdfium2.PdfDocument(str(pdf_path))

@@ -1,4 +1,4 @@
-"""Print profiles: screen, print (PDF/X-4), archive (PDF/A-3b), accessible (PDF/UA-1).
+"""Print profiles: screen, print (PDF/X-4), archive (PDF/A-3a + PDF/UA-1), accessible (PDF/UA-1).
 
 A profile is a named preset, like WeasyPrint's own PDF variants: the options
 WeasyPrint gets, a stylesheet added after the layout's own CSS, and a finishing
@@ -16,18 +16,21 @@ from typing import Any
 import pikepdf
 import weasyprint
 
+from .archive import finish_archive
 from .cmyk import ConversionCount, convert_pdf_to_cmyk, icc_profile_path
+from .tagging import finish_tagged_pdf
 from ..errors import UsageError
+from .spots import apply_spot_inks
 from .marks import Box, MarkSheet, draw_marks_pdf, mark_offset_pt, marks_margin_pt, mm, overlay_forms, stamp
 
-DEFAULT_PROFILE = "screen"
-DEFAULT_BLEED_MM = 3.0
-MAX_BLEED_MM = 20.0
+from .profile_names import DEFAULT_BLEED_MM, DEFAULT_PROFILE, MAX_BLEED_MM  # noqa: F401,E402 (names the command line imports light)
 PROFILE_STYLESHEET_FOLDER = "profiles"
 # ISO Coated v2 (the shipped profile) is built on this registered characterisation.
 OUTPUT_CONDITION_ID = "FOGRA39"
 OUTPUT_CONDITION = "ISO Coated v2 300% (basICColor): offset, coated paper, ISO 12647-2:2004/Amd 1 (FOGRA39)"
 ICC_REGISTRY = "http://www.color.org"
+# The total ink (area coverage) FOGRA39 allows, in % (preflight's limit for the print profile).
+MAX_TOTAL_INK_PERCENT = 300
 SOURCE_SUFFIXES = (".yaml", ".yml", ".md")
 SRGB_ICC_FILE = "sRGB2014.icc"
 SRGB_PROFILE_NAME = "--srgb"
@@ -51,8 +54,8 @@ PROFILES: dict[str, Profile] = {
                       screen_images=True),
     "print": Profile("print", "PDF/X-4 for the print shop: CMYK (ISO Coated v2 / FOGRA39), bleed, crop marks",
                      pdf_variant="pdf/x-4", cmyk=True),
-    "archive": Profile("archive", "PDF/A-3b for archives, with the content's YAML and Markdown attached",
-                       pdf_variant="pdf/a-3b", attach_sources=True),
+    "archive": Profile("archive", "PDF/A-3a + PDF/UA-1 for archives: tagged, accessible, with the content's YAML and Markdown attached",
+                       pdf_variant="pdf/a-3a", tagged=True, attach_sources=True),
     "accessible": Profile("accessible", "tagged PDF/UA-1: language, title, alt texts, headings, bookmarks",
                           pdf_variant="pdf/ua-1", tagged=True),
 }
@@ -157,6 +160,7 @@ class FinishReport:
 
     converted: ConversionCount | None = None
     marks: bool = False
+    spot_streams: int = 0  # content streams with spot-ink colours
 
 
 def _set_output_condition(pdf: pikepdf.Pdf) -> None:
@@ -204,18 +208,32 @@ def _add_marks(pdf: pikepdf.Pdf, bleed_mm: float) -> bool:
     return bool(forms)
 
 
-def finish_pdf(pdf_bytes: bytes, profile: Profile, bleed_mm: float = DEFAULT_BLEED_MM) -> tuple[bytes, FinishReport]:
-    """The profile's pass over the written PDF; profiles without one return the bytes unchanged."""
+def _finish_tagged_and_archived(pdf: pikepdf.Pdf, pdf_bytes: bytes, profile: Profile) -> None:
+    """PDF/UA mends for tagged profiles; dates and typed sources; the PDF/UA claim beside PDF/A."""
+    if profile.tagged:
+        finish_tagged_pdf(pdf, pdf_bytes)
+    if profile.tagged or profile.attach_sources:
+        finish_archive(pdf, claim_ua=profile.tagged and profile.attach_sources)
+
+
+def finish_pdf(pdf_bytes: bytes, profile: Profile, bleed_mm: float = DEFAULT_BLEED_MM,
+               spot_inks: dict[str, tuple[float, float, float, float]] | None = None) -> tuple[bytes, FinishReport]:
+    """The profile's pass over the written PDF; profiles without one return the bytes unchanged.
+
+    `spot_inks` (the theme's: ink name -> CMYK) are written as Separation colours in the print profile.
+    """
     report = FinishReport()
-    if not (profile.cmyk or profile.attach_sources):
+    if not (profile.cmyk or profile.attach_sources or profile.tagged):
         return pdf_bytes, report
     with pikepdf.open(io.BytesIO(pdf_bytes)) as pdf:
         if profile.cmyk:
             report.converted = convert_pdf_to_cmyk(pdf)
+            report.spot_streams = apply_spot_inks(pdf, spot_inks or {})
             _set_output_condition(pdf)
             report.marks = _add_marks(pdf, bleed_mm)
         if profile.attach_sources:
             _deduplicate_associated_files(pdf)
+        _finish_tagged_and_archived(pdf, pdf_bytes, profile)
         out = io.BytesIO()
         pdf.save(out, deterministic_id=True, object_stream_mode=pikepdf.ObjectStreamMode.generate)
     return out.getvalue(), report

@@ -23,6 +23,7 @@ import weasyprint
 from weasyprint.urls import FatalURLFetchingError, URLFetcher
 
 from ..errors import BuildError, FetchRefused
+from ..content.rasters import raster_size
 from ..layout.qr import make_qr
 from . import fontfolders  # noqa: F401 - WeasyPrint's font copies go where they are cleaned up
 from .svgdraw import SvgDrawFailed, note_figure
@@ -63,6 +64,9 @@ class SandboxFetcher(URLFetcher):
     document: str = "the document"
     fetched: dict[str, str] = field(default_factory=dict)  # url -> sha256 of the bytes
     refused: list[str] = field(default_factory=list)
+    # Rasters are handed to WeasyPrint through this (content/rasters.py): scaled to what the page can print.
+    scale_image: Callable[[Path, bytes], bytes] | None = None
+    image_sizes: dict[str, tuple[int, int]] = field(default_factory=dict)  # file url -> pixels handed to WeasyPrint
 
     def __post_init__(self) -> None:
         super().__init__(timeout=self.timeout_s, allowed_protocols=("data",), allow_redirects=False)
@@ -120,6 +124,11 @@ class SandboxFetcher(URLFetcher):
         if path.suffix.lower() == ".svg":
             note_figure("laying out", path.as_uri())
         self.fetched[path.as_uri()] = _sha256_of_file(path, data)
+        if self.scale_image is not None:
+            data = self.scale_image(path, data)
+            size = raster_size(data)
+            if size:
+                self.image_sizes[path.as_uri()] = size
         return weasyprint.urls.URLFetcherResponse(path.as_uri(), data)
 
     def allows_file(self, path: Path) -> bool:
@@ -194,6 +203,7 @@ class QrPlacement:
     x_px: float
     y_px: float
     side_px: float
+    error_correction: str | None = None  # the level the layout chose for this code (data-qr-ec); None: the build's
 
 
 @dataclass
@@ -203,6 +213,7 @@ class RenderedPdf:
     qr_codes: list[QrPlacement]
     fetched: dict[str, str]
     warnings: list[str]
+    image_sizes: dict[str, tuple[int, int]] = field(default_factory=dict)  # see SandboxFetcher.image_sizes
 
 
 @dataclass(frozen=True)
@@ -236,7 +247,8 @@ def find_qr_placements(document: Any) -> list[QrPlacement]:
             element = getattr(box, "element", None)
             url = element.get("data-qr") if element is not None else None
             if url and box.element_tag == "span" and box.width:
-                placements.append(QrPlacement(index, url, box.border_box_x(), box.border_box_y(), box.border_width()))
+                placements.append(QrPlacement(index, url, box.border_box_x(), box.border_box_y(), box.border_width(),
+                                              element.get("data-qr-ec")))
     return _first_box_per_element(placements)
 
 
@@ -253,7 +265,7 @@ def _first_box_per_element(placements: list[QrPlacement]) -> list[QrPlacement]:
 
 def qr_drawing_operators(placement: QrPlacement, page_height_px: float, error_correction: str) -> str:
     """PDF operators drawing one code (white quiet zone, black modules), marked as artifact."""
-    code = make_qr(placement.url, error_correction)
+    code = make_qr(placement.url, placement.error_correction or error_correction)
     module_pt = placement.side_px * PX_TO_PT / code.side_modules
     x_pt = placement.x_px * PX_TO_PT
     top_pt = (page_height_px - placement.y_px) * PX_TO_PT
@@ -318,7 +330,7 @@ def render_pdf(html: str, base_url: str, fetcher: SandboxFetcher, options: PdfOp
     if fetcher.refused:
         # WeasyPrint swallows errors while drawing SVG images, refusals included: they still fail the build.
         raise FetchRefused(fetcher.refused[0])
-    return RenderedPdf(pdf_bytes, len(document.pages), placements, dict(fetcher.fetched), warnings.messages)
+    return RenderedPdf(pdf_bytes, len(document.pages), placements, dict(fetcher.fetched), warnings.messages, dict(fetcher.image_sizes))
 
 
 def check_link_schemes(document: Any, fetcher: SandboxFetcher) -> None:
