@@ -63,11 +63,11 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def leftover_temporary_files(folder: Path) -> list[str]:
-    """What twinprint or WeasyPrint left in a temp folder: scratch folders, font copies of processes that have ended."""
+    """What twinprint or WeasyPrint left in a temp folder: font copies and job scratch folders of processes that have ended."""
     import os
 
     left = [p.name for p in folder.glob("weasyprint-*")] + [p.name for p in folder.glob("twinprint-job-*")]
-    for fonts in folder.glob("twinprint-fonts-*"):
+    for fonts in folder.glob(f"twinprint-{os.getuid()}"):
         for copy in fonts.iterdir():
             owner = copy.name.split("-", 1)[0]
             try:
@@ -80,12 +80,14 @@ def leftover_temporary_files(folder: Path) -> list[str]:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    import multiprocessing.util
     import shutil
 
     if _PRIVATE_TMP is None:
         return
     left = leftover_temporary_files(_PRIVATE_TMP)
-    shutil.rmtree(_PRIVATE_TMP, ignore_errors=True)
+    # Removed at the very end: multiprocessing removes its own folder in it at exit (priority -100), then this runs.
+    multiprocessing.util.Finalize(None, shutil.rmtree, args=(_PRIVATE_TMP, True), exitpriority=-200)
     if left:
         print(f"\nERROR: the tests left temporary files behind: {', '.join(left[:10])}", file=sys.stderr)
         session.exitstatus = pytest.ExitCode.TESTS_FAILED

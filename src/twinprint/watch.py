@@ -55,7 +55,8 @@ class Rebuild:
 
 def watched_folders(request: BuildRequest) -> list[Path]:
     """Every folder whose files can change the document: content, layouts (and their themes), fonts."""
-    folders = [Path(request.content_dir).resolve(), *layout_search_path(request.project_root), builtin_root() / "fonts"]
+    layouts = [folder for folder in layout_search_path(request.project_root) if folder.is_dir()]
+    folders = [Path(request.content_dir).resolve(), *layouts, builtin_root() / "fonts"]
     theme_file = Path(request.theme)
     if theme_file.suffix == ".toml":
         folders.append(theme_file.resolve().parent)

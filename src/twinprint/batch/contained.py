@@ -20,7 +20,6 @@ import time
 import traceback
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
-from pathlib import Path
 from typing import Any, Callable, TypeVar
 from urllib.parse import unquote, urlparse
 
@@ -174,7 +173,7 @@ def _supervise(pid: int, reader: Connection, allowed_mb: float, limits: Limits, 
     if message[0] == "error":
         error = message[1]
         if isinstance(error, BaseException):
-            error.add_note(message[2]) if hasattr(error, "add_note") else None
+            error.add_note(message[2])  # the child's traceback, for --debug
             raise error
     return message[1]
 

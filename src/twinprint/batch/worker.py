@@ -29,7 +29,7 @@ from typing import Any
 from ..build import BuildRequest, build_document
 from ..errors import TwinprintError
 from ..layout.templates import builtin_root
-from ..render.fontfolders import remove_own_folders
+from ..render.fontfolders import private_folder, remove_own_folders
 from ..render.pdf import SandboxFetcher, use_font_configuration
 from . import contained
 from .bundle import ProjectBundle, unpacked_request
@@ -144,7 +144,7 @@ def run_job(task: JobTask, prepare: bool = True) -> JobResult:
         prepare_worker()
     result = JobResult(task.name, worker=f"{socket.gethostname()}:{os.getpid()}")
     # Made and removed here, outside the child: a killed child leaves nothing behind.
-    scratch = Path(tempfile.mkdtemp(prefix="twinprint-job-"))
+    scratch = private_folder("job-")
     try:
         result.error = _environment_mismatch(task.expected_environment)
         if result.error is None:

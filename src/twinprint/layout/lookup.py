@@ -12,13 +12,9 @@ BUILTIN_PREFIX = "builtin"
 
 
 def layout_search_path(project_root: Path) -> list[Path]:
-    """Layout folders in lookup order: the project's own first, so it can override blocks."""
+    """Layout folders in lookup order: the project's own first (even before it exists: it names the project), so it can override blocks."""
     folders = [Path(project_root).resolve() / "layouts", builtin_root() / "layouts"]
-    unique: list[Path] = []
-    for folder in folders:
-        if folder.is_dir() and folder not in unique:
-            unique.append(folder)
-    return unique
+    return list(dict.fromkeys(folders))
 
 
 def available_layouts(search_path: list[Path]) -> list[str]:
@@ -27,10 +23,8 @@ def available_layouts(search_path: list[Path]) -> list[str]:
 
 
 def project_root_of(search_path: tuple[Path, ...]) -> Path:
-    """The project whose layouts/ leads the search path (the built-in root when there is none)."""
-    builtin_layouts = builtin_root() / "layouts"
-    project_layouts = [folder for folder in search_path if folder.name == "layouts" and folder != builtin_layouts]
-    return project_layouts[0].parent if project_layouts else builtin_layouts
+    """The project whose layouts/ leads the search path."""
+    return Path(search_path[0]).parent if search_path else builtin_root() / "layouts"
 
 
 def template_files(search_path: tuple[Path, ...]) -> list[Path]:

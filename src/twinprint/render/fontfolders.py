@@ -1,12 +1,12 @@
-"""Where WeasyPrint copies @font-face files: one folder per machine and user, emptied of dead processes' copies.
+"""Temporary folders of a run (WeasyPrint's font copies, job scratch folders): one folder per machine and user, emptied of dead processes' folders.
 
 WeasyPrint writes every @font-face it registers into a fresh `/tmp/weasyprint-*`
 folder and removes it only when its FontConfiguration is garbage-collected,
 which a worker ending with os._exit, a killed process or a forked render child
 never does: about 93 MB of font copies per worker were left behind. Here each
-process's copies go into `<tmp>/twinprint-fonts-<uid>/<pid>-<random>/`; a
-process removes its own at exit, and the first process to need one removes
-those of processes that are no longer running (killed ones included).
+process's copies (and each job's scratch folder) go into
+`<tmp>/twinprint-<uid>/<pid>-<random>/`; a process removes its own at exit, and
+each run removes those of processes that are no longer running (killed ones included).
 """
 
 from __future__ import annotations
@@ -23,7 +23,14 @@ _swept = False
 
 
 def font_cache_root() -> Path:
-    return Path(tempfile.gettempdir()) / f"twinprint-fonts-{os.getuid()}"
+    return Path(tempfile.gettempdir()) / f"twinprint-{os.getuid()}"
+
+
+def private_folder(prefix: str = "") -> Path:
+    """A new temporary folder owned by this process (removed at its exit, or by a later run if it is killed)."""
+    root = font_cache_root()
+    root.mkdir(mode=0o700, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=f"{os.getpid()}-{prefix}", dir=root))
 
 
 def _alive(pid: int) -> bool:
@@ -63,12 +70,10 @@ def remove_folders_of_ended_processes() -> None:
 def _font_folder(prefix: str = "weasyprint-", **_: object) -> str:
     """WeasyPrint's mkdtemp, redirected under font_cache_root()."""
     global _swept
-    root = font_cache_root()
-    root.mkdir(mode=0o700, exist_ok=True)
     if not _swept:
         _swept = True
         remove_folders_of_ended_processes()
-    return tempfile.mkdtemp(prefix=f"{os.getpid()}-", dir=root)
+    return str(private_folder("fonts-"))
 
 
 def _after_fork_in_child() -> None:

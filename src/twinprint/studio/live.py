@@ -18,7 +18,9 @@ from typing import Any, Callable
 
 import pypdfium2
 
+from ..batch.contained import Limits, run_contained
 from ..batch.fonts import fonts_shared_while
+from ..batch.manifest import DEFAULT_MEMORY_LIMIT_MB, DEFAULT_TIMEOUT_S
 from ..batch.jobs import Job
 from ..build import check_request, preflight_built, render_fitted
 from ..content.load import load_exhibit
@@ -116,6 +118,11 @@ class LiveDocument:
         self.building = False
 
     def _render(self) -> tuple[Any, Any]:
+        # In a contained child, like every render: a runaway figure is killed at the limits, the studio lives on.
+        limits = Limits(DEFAULT_MEMORY_LIMIT_MB, DEFAULT_TIMEOUT_S, whole_process=False)
+        return run_contained(self._render_here, limits, self.name)
+
+    def _render_here(self) -> tuple[Any, Any]:
         request = self.job.request
         exhibit = load_exhibit(request.content_dir)
         check_request(exhibit, request)
