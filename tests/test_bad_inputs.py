@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 
 from twinprint.cli import main
+from twinprint.batch.plancache import CACHE_FILE, PLAN_FILE
 
 CORPUS = Path(__file__).parent / "bad_inputs"
 GOOD = "_good"
@@ -76,9 +77,14 @@ def prepare(name: str, root: Path, out: Path) -> Case:
     return Case(name, folder, args, read_optional(folder, "expected.txt", ""), int(read_optional(folder, "exit_code.txt", "1")))
 
 
+# Planning caches (written atomically, a run's plan rather than an output): a failed job may leave a new one.
+PLANNING_CACHES = {PLAN_FILE, CACHE_FILE}
+
+
 def snapshot(folder: Path) -> dict[str, str]:
-    """sha256 of every file under `folder`, by relative path (hidden temporary files included)."""
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*")) if p.is_file()}
+    """sha256 of every file under `folder`, by relative path (hidden temporary files included, planning caches not)."""
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*"))
+            if p.is_file() and p.relative_to(folder).as_posix() not in PLANNING_CACHES}
 
 
 @pytest.fixture(scope="module")
