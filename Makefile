@@ -18,7 +18,7 @@ gallery: demo
 	$(VENV)/bin/python scripts/gallery.py
 
 test: setup
-	$(VENV)/bin/python -m pytest
+	$(VENV)/bin/python -m pytest -n auto --dist loadfile
 
 bench: setup
 	$(VENV)/bin/python benchmarks/bench_render.py

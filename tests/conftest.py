@@ -56,6 +56,8 @@ def pytest_configure(config: pytest.Config) -> None:
     import os
     import tempfile
 
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        return  # a worker of `pytest -n`: it uses the private TMPDIR its controller made, which checks it at the end
     os.environ.setdefault("PYTEST_DEBUG_TEMPROOT", tempfile.gettempdir())
     _PRIVATE_TMP = Path(tempfile.mkdtemp(prefix="twinprint-tests-"))
     os.environ["TMPDIR"] = str(_PRIVATE_TMP)

@@ -1,10 +1,11 @@
 """Run the twinprint command line once per argument list, each in its own process, importing twinprint only once.
 
 Reads a JSON list of argument lists on stdin; prints a JSON list of
-{"code", "stdout", "stderr"}. Each run is a fork of this interpreter (which has
-imported twinprint but run nothing) calling the real entry point
-`twinprint.cli.run()`, with its own stdout/stderr file descriptors; an exception
-escaping it is printed by `sys.excepthook`, as the interpreter itself would.
+{"code", "stdout", "stderr"}, in the same order. Each run is a fork of this
+interpreter (which has imported twinprint but run nothing) calling the real
+entry point `twinprint.cli.run()`, with its own stdout/stderr file descriptors;
+an exception escaping it is printed by `sys.excepthook`, as the interpreter
+itself would. As many runs go at once as the machine has cores.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import json
 import os
 import sys
 import tempfile
+from typing import IO
 
 import twinprint.cli
 
@@ -31,25 +33,46 @@ def _child(argv: list[str], out_fd: int, err_fd: int) -> int:
         return 1
 
 
-def run_forked(argv: list[str]) -> dict[str, object]:
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        sys.stdout.flush()
-        sys.stderr.flush()
-        pid = os.fork()
-        if pid == 0:
-            code = 1
-            try:
-                code = _child(argv, out.fileno(), err.fileno())
-            finally:
-                sys.stdout.flush()
-                sys.stderr.flush()
-                os._exit(code)
-        _, status = os.waitpid(pid, 0)
+def start_forked(argv: list[str]) -> tuple[int, IO[bytes], IO[bytes]]:
+    """Fork one run; returns its pid and the files its stdout and stderr go to."""
+    out, err = tempfile.TemporaryFile(), tempfile.TemporaryFile()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            code = _child(argv, out.fileno(), err.fileno())
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
+    return pid, out, err
+
+
+def collected(status: int, out: IO[bytes], err: IO[bytes]) -> dict[str, object]:
+    with out, err:
         out.seek(0)
         err.seek(0)
-        code = os.waitstatus_to_exitcode(status)
-        return {"code": code, "stdout": out.read().decode(errors="replace"), "stderr": err.read().decode(errors="replace")}
+        return {"code": os.waitstatus_to_exitcode(status), "stdout": out.read().decode(errors="replace"),
+                "stderr": err.read().decode(errors="replace")}
+
+
+def run_all(argvs: list[list[str]], at_once: int) -> list[dict[str, object]]:
+    results: list[dict[str, object] | None] = [None] * len(argvs)
+    running: dict[int, tuple[int, IO[bytes], IO[bytes]]] = {}
+    pending = list(enumerate(argvs))
+    while pending or running:
+        while pending and len(running) < at_once:
+            index, argv = pending.pop(0)
+            pid, out, err = start_forked(argv)
+            running[pid] = (index, out, err)
+        pid, status = os.wait()
+        if pid in running:
+            index, out, err = running.pop(pid)
+            results[index] = collected(status, out, err)
+    return [result for result in results if result is not None]
 
 
 if __name__ == "__main__":
-    print(json.dumps([run_forked(argv) for argv in json.load(sys.stdin)]))
+    print(json.dumps(run_all(json.load(sys.stdin), os.cpu_count() or 1)))

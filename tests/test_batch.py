@@ -192,3 +192,16 @@ def test_ctrl_c_stops_cleanly_and_the_next_run_builds_only_the_rest(project: Pat
     assert outputs == recorded  # no output without its record, no half-written file
     report = build(project)
     assert {n for n, s in statuses(report).items() if s == "built"} == ALL_JOBS - recorded
+
+
+def test_workers_start_under_a_temp_folder_too_long_for_their_socket(tmp_path: Path, project_root: Path) -> None:
+    """Python 3.11 puts the fork server's socket under TMPDIR: a long one used to fail with "AF_UNIX path too long"."""
+    project = make_project(tmp_path / "project", project_root)
+    long_tmp = tmp_path / ("t" * (120 - len(str(tmp_path))))
+    long_tmp.mkdir()
+    sockets_before = set(Path("/tmp").glob("pymp-*"))
+    done = subprocess.run([sys.executable, "-m", "twinprint", "--project", str(project), "build", "--jobs", "2", "--no-preflight"],
+                          capture_output=True, text=True, env={**os.environ, "TMPDIR": str(long_tmp)}, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert {p.relative_to(project / "build").as_posix() for p in (project / "build").rglob("*.pdf")} == ALL_JOBS
+    assert set(Path("/tmp").glob("pymp-*")) <= sockets_before  # the short socket folder went with the run

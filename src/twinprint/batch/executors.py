@@ -12,7 +12,11 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import multiprocessing
+import multiprocessing.process
+import multiprocessing.util
 import os
+import shutil
+import tempfile
 from typing import Protocol
 
 from ..errors import UsageError
@@ -20,6 +24,29 @@ from ..render.fontfolders import remove_folders_of_ended_processes
 from .worker import JobResult, JobTask, prepare_worker, run_job
 
 CLUSTER_CONNECT_TIMEOUT_S = 20.0
+# Linux's limit on a socket path (sun_path), and the name multiprocessing gives the fork server's socket.
+AF_UNIX_PATH_MAX = 107
+LISTENER_NAME = "/listener-XXXXXXXX"
+SHORT_TEMP_ROOTS = ("/tmp", "/var/tmp", "/dev/shm")
+
+
+def keep_socket_paths_short() -> None:
+    """Give multiprocessing a short temp folder when TMPDIR is too long for the fork server's socket.
+
+    Python 3.11 puts that socket in a pymp-* folder under TMPDIR and fails with "AF_UNIX path too
+    long" past 107 characters (3.13 falls back the same way). Only that folder moves.
+    """
+    config = multiprocessing.process.current_process()._config  # multiprocessing.util.get_temp_dir() keeps it there
+    folder = config.get("tempdir") or os.path.join(tempfile.gettempdir(), "pymp-XXXXXXXX")
+    if len(folder) + len(LISTENER_NAME) < AF_UNIX_PATH_MAX:
+        return
+    root = next((r for r in SHORT_TEMP_ROOTS if os.access(r, os.W_OK)), None)
+    if root is None:
+        raise UsageError(f"TMPDIR {tempfile.gettempdir()!r} is too long for the workers' socket and none of "
+                         f"{', '.join(SHORT_TEMP_ROOTS)} is writable: set TMPDIR to a shorter folder")
+    short = tempfile.mkdtemp(prefix="pymp-", dir=root)
+    multiprocessing.util.Finalize(None, shutil.rmtree, args=(short, True), exitpriority=-100)
+    config["tempdir"] = short
 
 
 class JobExecutor(Protocol):
@@ -69,6 +96,7 @@ class LocalPool:
 
     def _new_pool(self) -> cf.ProcessPoolExecutor:
         # A fork server, not fork: the coordinator runs threads (progress bar, Dask client in tests).
+        keep_socket_paths_short()
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(["twinprint.batch.worker"])
         return cf.ProcessPoolExecutor(max_workers=self.workers, mp_context=context, initializer=prepare_worker,
