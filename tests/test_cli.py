@@ -52,3 +52,15 @@ def test_build_writes_predictable_names(tmp_path, project_root, capsys):
 def test_missing_content_folder_exits_1(tmp_path, capsys):
     assert main(["build", str(tmp_path / "nothing"), "-o", str(tmp_path / "out")]) == 1
     assert "expected a content folder" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("option", [["--profile", "print"], ["--set", "recipient=Chen"], ["--paper", "A3"], ["--bleed", "5"]])
+def test_document_options_are_refused_with_a_manifest_rather_than_ignored(tmp_path, project_root, capsys, option):
+    from batchproject import make_project
+
+    project = make_project(tmp_path / "project", project_root)
+    assert main(["--project", str(project), "build", *option]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1, err
+    assert "twinprint.toml" in err[0] and option[0] in err[0] and "[[jobs]]" in err[0], err
+    assert not (project / "build").exists()  # nothing built with options it would not have honoured

@@ -187,9 +187,13 @@ def build(ctx: click.Context, content_dirs: tuple[Path, ...], layout: str, lang:
     check_layout_and_language(project, layout, lang)
     manifest = None if content_dirs else find_manifest(project)
     if manifest is not None:
+        refuse_document_options_with_a_manifest(ctx, manifest)
         given = {name: ctx.get_parameter_source(name) != click.core.ParameterSource.DEFAULT for name in ("layout", "lang", "output")}
         plan = plan_from_manifest(manifest, project, output if given["output"] else None,
                                   (layout,) if given["layout"] else (), (lang,) if given["lang"] and lang != "all" else ())
+        run_options = {"preflight": False} if no_preflight else {}
+        run_options |= ({"previews": True} if png else {}) | ({"strict": True} if strict else {})
+        plan.jobs = [dataclasses.replace(job, request=dataclasses.replace(job.request, **run_options)) for job in plan.jobs]
     else:
         from .batch.manifest import project_allowed_hosts
 
@@ -216,6 +220,20 @@ def build(ctx: click.Context, content_dirs: tuple[Path, ...], layout: str, lang:
     if report.failed:
         count, total = len(report.failed), len(report.outcomes)
         raise AlreadyReported(f"{count} of {total} document{'s' if total > 1 else ''} failed")
+
+
+# What a document is made of: twinprint.toml's jobs declare it, so these only go with content folders on the command line.
+DOCUMENT_OPTIONS = {"assignments": "--set", "qr_ec": "--qr-ec", "paper": "--paper", "orientation": "--orientation",
+                    "theme": "--theme", "profile": "--profile", "bleed": "--bleed"}
+
+
+def refuse_document_options_with_a_manifest(ctx: click.Context, manifest: Path) -> None:
+    """--profile and the like would be ignored for twinprint.toml's jobs: say so instead of building something else."""
+    given = [flag for name, flag in DOCUMENT_OPTIONS.items() if ctx.get_parameter_source(name) != click.core.ParameterSource.DEFAULT]
+    if given:
+        raise UsageError(f"{manifest}: {', '.join(given)} cannot change the jobs twinprint.toml declares: set them in its "
+                         f"[[jobs]] (profiles, papers, themes, variables…), or give content folders: "
+                         f"twinprint build content/<folder> {given[0]} …")
 
 
 @cli.command(name="personalise")
