@@ -8,6 +8,8 @@ import subprocess
 import pikepdf
 import pypdfium2
 import pytest
+
+from twinprint.prepress.preflight import PreflightContext, preflight_pdf
 from reportlab.lib.pagesizes import A4, A5, A6
 
 from synthpdf import numbered_pdf
@@ -174,6 +176,9 @@ def test_iso_15930_7_6_imposed_print_booklet_stays_pdf_x_4_with_boxes_per_sheet(
     assert round((trim.width) / mm(1)) == 296 and (bleed.width - trim.width) / mm(1) == pytest.approx(6, abs=0.1)
     named = impose(result.output.read_bytes(), ImposeOptions(booklet=True, sheet="A4"))
     assert named.warnings and "bleed" in named.warnings[0] and "--sheet SRA4" in named.warnings[0]
+    # Its own crop marks are not a figure crossing the trim (they used to warn on every sheet).
+    report = preflight_pdf(imposed.pdf, "imposed.pdf", PreflightContext(profile="print", page_multiple=1))
+    assert not [f for f in report.findings if f.check == "trim"], report.findings
 
 
 def with_bleed(trim_mm: tuple[float, float], bleed_mm: float = 3.0) -> bytes:

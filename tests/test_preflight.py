@@ -15,6 +15,7 @@ from synthpdf import numbered_pdf
 from twinprint.build import BuildRequest, build_document
 from twinprint.cli import main
 from twinprint.layout.templates import qr_placeholder
+from twinprint.prepress.marks import mm
 from twinprint.prepress.preflight import ExpectedQr, PreflightContext, PreflightFailed, preflight_pdf
 from twinprint.render.pdf import SandboxFetcher, render_pdf
 from twinprint.prepress.profiles import PROFILES, apply_profile_css, profile_stylesheet
@@ -156,3 +157,33 @@ def test_cli_preflight_reads_the_profile_from_the_pdf(build_once, capsys):
     result = build_once("nanjing-florence", profile="print")
     assert main(["preflight", str(result.output)]) == 0
     assert "preflight passed (print): 0 errors" in capsys.readouterr().out
+
+
+def page_with_drawing_form(drawing: bytes) -> bytes:
+    """An A5 page (3 mm bleed, marks room) whose only content is a form XObject of the given path operators."""
+    import io
+
+    import pikepdf
+
+    pdf = pikepdf.new()
+    width, height = mm(148 + 26), mm(210 + 26)
+    form = pdf.make_stream(drawing, Type=pikepdf.Name.XObject, Subtype=pikepdf.Name.Form, BBox=[0, 0, width, height])
+    page = pdf.add_blank_page(page_size=(width, height))
+    page.obj.TrimBox = [mm(13), mm(13), width - mm(13), height - mm(13)]
+    page.obj.BleedBox = [mm(10), mm(10), width - mm(10), height - mm(10)]
+    page.obj.Resources = pikepdf.Dictionary(XObject=pikepdf.Dictionary(Fm0=form))
+    page.obj.Contents = pdf.make_stream(b"q /Fm0 Do Q")
+    out = io.BytesIO()
+    pdf.save(out)
+    return out.getvalue()
+
+
+def test_a_drawing_is_judged_by_its_lines_not_by_the_box_around_them():
+    """Crop marks left and right of the trim span it as a whole (an imposed sheet used to warn); a bar short of the bleed still warns."""
+    left, right = mm(2), mm(148 + 24)
+    marks = b" ".join(f"0.5 w 0 0 0 1 K {left} {y} m {mm(9)} {y} l S {mm(165)} {y} m {right} {y} l S".encode()
+                      for y in (mm(13), mm(210 + 13)))
+    assert not checks(preflight_pdf(page_with_drawing_form(marks), "marks.pdf", PreflightContext(profile="print")), "trim")
+    short_bar = marks + f" 0 0 0 1 k {mm(11.5)} {mm(50)} {mm(30)} {mm(20)} re f".encode()
+    trim = checks(preflight_pdf(page_with_drawing_form(short_bar), "bar.pdf", PreflightContext(profile="print")), "trim")
+    assert [(f.severity, f.pages) for f in trim] == [("warning", (1,))] and "stops short of the bleed" in trim[0].message

@@ -8,6 +8,7 @@ the printer as it is; warnings are worth a look.
 
 from __future__ import annotations
 
+import ctypes
 import io
 import json
 import math
@@ -316,8 +317,35 @@ def check_colour(scans: list[PageScan], profile: str) -> list[Finding]:
 def _object_boxes(page: pypdfium2.PdfPage) -> Iterable[tuple[str, Box]]:
     kinds = {pdfium_c.FPDF_PAGEOBJ_TEXT: "text", pdfium_c.FPDF_PAGEOBJ_IMAGE: "figure", pdfium_c.FPDF_PAGEOBJ_FORM: "figure"}
     for obj in page.get_objects(max_depth=0):
-        if obj.type in kinds:
+        if obj.type == pdfium_c.FPDF_PAGEOBJ_FORM and (strokes := _drawing_parts(obj)):
+            yield from (("figure", box) for box in strokes)
+        elif obj.type in kinds:
             yield kinds[obj.type], Box(*obj.get_bounds())
+
+
+def _drawing_parts(form: pypdfium2.PdfObject) -> list[Box]:
+    """The boxes of a form made of lines and shapes only (printer's marks), each on its own; [] for any other form.
+
+    The union of crop marks at the sheet's corners spans the trim although no mark crosses it.
+    """
+    count = pdfium_c.FPDFFormObj_CountObjects(form.raw)
+    children = [pdfium_c.FPDFFormObj_GetObject(form.raw, i) for i in range(count)]
+    if not children or any(pdfium_c.FPDFPageObj_GetType(child) != pdfium_c.FPDF_PAGEOBJ_PATH for child in children):
+        return []
+    matrix = form.get_matrix()
+    return [_transformed(_raw_bounds(child), matrix) for child in children]
+
+
+def _raw_bounds(handle: Any) -> Box:
+    left, bottom, right, top = (ctypes.c_float() for _ in range(4))
+    pdfium_c.FPDFPageObj_GetBounds(handle, left, bottom, right, top)
+    return Box(left.value, bottom.value, right.value, top.value)
+
+
+def _transformed(box: Box, matrix: pypdfium2.PdfMatrix) -> Box:
+    corners = [matrix.on_point(x, y) for x in (box.left, box.right) for y in (box.bottom, box.top)]
+    xs, ys = [x for x, _ in corners], [y for _, y in corners]
+    return Box(min(xs), min(ys), max(xs), max(ys))
 
 
 def _crossing(kind: str, box: Box, trim: Box, bleed: Box) -> str | None:
