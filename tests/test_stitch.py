@@ -64,8 +64,8 @@ def html(body: str, first_page: int = 0) -> str:
             f"<body>{body}</body></html>")
 
 
-def render_chunks(bodies: list[str], folder: Path, union: FontUnion | None) -> list[Chunk]:
-    chunks, first = [], 0
+def render_chunks(bodies: list[str], folder: Path, union: FontUnion | None, first: int = 0) -> list[Chunk]:
+    chunks = []
     for index, body in enumerate(bodies):
         document = weasyprint.HTML(string=html(body, first)).render()
         keep_links_to_other_chunks(document)
@@ -134,6 +134,18 @@ def _program_bytes(path: Path) -> dict[str, bytes]:
     with pikepdf.open(path) as pdf:
         return {str(obj.FontName): (obj.get("/FontFile2") or obj.get("/FontFile3")).read_bytes() for obj in pdf.objects
                 if isinstance(obj, pikepdf.Dictionary) and obj.get("/Type") == "/FontDescriptor"}
+
+
+def test_chunks_cached_from_an_earlier_run_keep_their_glyphs(stitched: dict, tmp_path: Path) -> None:
+    """After a one-section edit only that chunk is rendered (and collected) again: the union still holds
+    every chunk's glyphs, read from the cached chunk PDFs."""
+    chunks = list(stitched["chunks"])
+    union = FontUnion()
+    chunks[5] = render_chunks([section(4)], tmp_path, union, chunks[5].first_page)[0]
+    stitch_chunks(chunks, tmp_path / "stitched.pdf", union)
+    assert _program_bytes(tmp_path / "stitched.pdf") == _program_bytes(stitched["whole"])
+    with pikepdf.open(tmp_path / "stitched.pdf") as pdf:
+        assert check_font_programs(scan_pages(pdf)) == []
 
 
 def test_sound_for_qpdf_and_mupdf(stitched: dict) -> None:

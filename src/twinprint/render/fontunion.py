@@ -1,11 +1,12 @@
-"""One font program per font across chunk PDFs: take WeasyPrint's fonts as each chunk uses them, give back
-font dictionaries subset once with the union of every chunk's glyphs.
+"""One font program per font across chunk PDFs: take WeasyPrint's documents as each chunk is written, and
+the chunk PDFs; give back font dictionaries subset once with the union of every chunk's glyphs.
 
 WeasyPrint names a font `/HASH+Family`, HASH from its Pango description, so the same font has the same
 BaseFont in every chunk; but each chunk embeds its own subset. FontUnion keeps, per BaseFont, one
-WeasyPrint Font (whose HarfBuzz face holds the original program) and the union of the glyphs, widths and
-text the chunks used, then lets WeasyPrint's own `build_fonts_dictionary` write the font once: the result
-is the font dictionary a whole-document render would have written.
+WeasyPrint Font (its HarfBuzz face holds the original program); at stitch time it reads which glyphs the
+chunks use from their font dictionaries (W and ToUnicode: a chunk cached from an earlier run counts too)
+and lets WeasyPrint's own `build_fonts_dictionary` write the font once: the dictionary and program a
+whole-document render would have written.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import copy
 import io
 from contextlib import ExitStack
+from dataclasses import dataclass, field
 from typing import Any
 
 import pikepdf
@@ -21,36 +23,50 @@ import weasyprint
 from weasyprint.pdf.fonts import build_fonts_dictionary
 from weasyprint.text.fonts import get_hb_object_data
 
+from ..prepress.pdfscan import to_unicode_map
+
 
 class FontUnion:
-    """The glyphs every chunk uses, per font; `collect(document)` right before each `document.write_pdf()`."""
+    """The original program of each font the chunks use; `collect(document)` right before each `write_pdf()`.
+
+    Which glyphs to keep is read from the chunk PDFs themselves (each font's W and ToUnicode), so a chunk
+    kept from an earlier run counts too; a FontUnion must have seen at least one document using a font.
+    """
 
     def __init__(self, hinting: bool = False) -> None:
         self.hinting = hinting
         # WeasyPrint fills document.fonts while it draws inside write_pdf: read each dict after its write.
         self._pending: list[dict[Any, Any]] = []
-        self._fonts: dict[str, Any] = {}
+        self._faces: dict[str, Any] = {}
         self._refused: set[str] = set()
 
     def collect(self, document: weasyprint.Document) -> None:
         self._harvest()
         self._pending.append(document.fonts)
 
-    def names(self) -> set[str]:
-        """The BaseFont names this union writes once (others stay as each chunk wrote them)."""
-        self._harvest()
-        return set(self._fonts)
-
-    def font_dictionaries(self, output: pikepdf.Pdf, cid_set: bool, sources: ExitStack) -> dict[str, pikepdf.Object]:
-        """BaseFont -> one Type0 font in `output`, subset once with every chunk's glyphs.
+    def font_dictionaries(self, output: pikepdf.Pdf, chunk_fonts: list[pikepdf.Object],
+                          sources: ExitStack) -> dict[str, pikepdf.Object]:
+        """BaseFont -> one Type0 font in `output`, subset once with the glyphs of all `chunk_fonts` of that name.
 
         qpdf copies stream data when `output` is saved: `sources` keeps the font PDFs open until then.
         """
         self._harvest()
-        fonts = {}
-        for name, font in self._fonts.items():
-            fonts[name] = _written_once(font, output, self.hinting, cid_set, sources)
-        return fonts
+        used: dict[str, _Glyphs] = {}
+        refused = set(self._refused)
+        for font in chunk_fonts:
+            name = str(font.get("/BaseFont"))
+            if name not in self._faces or name in refused:
+                continue
+            descendant = font.DescendantFonts[0]
+            if isinstance(font.get("/Encoding"), pikepdf.Stream) or "/W" not in descendant:
+                refused.add(name)  # a missing glyph's id differs from chunk to chunk; no W: not a subset
+                continue
+            glyphs = used.setdefault(name, _Glyphs())
+            glyphs.to_unicode.update(to_unicode_map(font))
+            glyphs.widths.update(_widths(descendant.W))
+            glyphs.cid_set |= "/CIDSet" in descendant.get("/FontDescriptor", {})
+        return {name: _written_once(self._faces[name], glyphs, output, self.hinting, sources)
+                for name, glyphs in used.items() if name not in refused}
 
     def _harvest(self) -> None:
         unwritten = []
@@ -64,42 +80,56 @@ class FontUnion:
 
     def _add(self, font: Any) -> None:
         name = font.name.decode()
-        if name in self._refused:
-            return
-        if font.bitmap or font.used_in_forms or font.missing:
-            # Bitmap and form fonts are not subset; a missing glyph gets an id that differs between chunks.
-            self._refused.add(name)
-            self._fonts.pop(name, None)
-            return
-        union = self._fonts.get(name)
-        if union is None:
-            self._fonts[name] = _detached_copy(font)
-            return
-        union.to_unicode.update(font.to_unicode)
-        union.widths.update(font.widths)
+        if font.bitmap or font.used_in_forms:
+            self._refused.add(name)  # WeasyPrint does not subset these
+        elif name not in self._faces:
+            self._faces[name] = _detached_copy(font)
+
+
+@dataclass
+class _Glyphs:
+    to_unicode: dict[int, str] = field(default_factory=dict)
+    widths: dict[int, float] = field(default_factory=dict)
+    cid_set: bool = False
+
+
+def _widths(array: pikepdf.Array) -> dict[int, float]:
+    """CID -> width from a W array: `c [w1 w2 ...]` runs (as WeasyPrint writes) and `first last w` ranges."""
+    widths: dict[int, float] = {}
+    items = list(array)
+    at = 0
+    while at < len(items):
+        first = int(items[at])
+        if isinstance(items[at + 1], pikepdf.Array):
+            widths.update((first + offset, float(width)) for offset, width in enumerate(items[at + 1]))
+            at += 2
+        else:
+            widths.update((cid, float(items[at + 2])) for cid in range(first, int(items[at + 1]) + 1))
+            at += 3
+    return widths
 
 
 def _detached_copy(font: Any) -> Any:
-    """A copy that keeps the HarfBuzz face (reference-counted) but none of the chunk's dicts or subset."""
-    union = copy.copy(font)
-    union.hb_font = None  # owned by its Pango font, which may go before we do; subsetting needs only the face
-    union.to_unicode = dict(font.to_unicode)
-    union.widths = dict(font.widths)
-    union.variations = dict(font.variations)
-    union.missing = {}
-    union.file_content = b""
-    return union
+    """A copy that keeps the HarfBuzz face (reference-counted) but none of the chunk's glyphs or subset."""
+    face = copy.copy(font)
+    face.hb_font = None  # owned by its Pango font, which may go before we do; subsetting needs only the face
+    face.to_unicode, face.widths, face.missing = {}, {}, {}
+    face.variations = dict(font.variations)
+    face.file_content = b""
+    return face
 
 
-def _written_once(font: Any, output: pikepdf.Pdf, hinting: bool, cid_set: bool, sources: ExitStack) -> pikepdf.Object:
+def _written_once(face: Any, glyphs: _Glyphs, output: pikepdf.Pdf, hinting: bool, sources: ExitStack) -> pikepdf.Object:
     """Subset the original program with the union of glyphs, the way WeasyPrint does, and copy it in."""
-    font.file_content = get_hb_object_data(font.hb_face)  # the whole original again, only while we subset
+    font = copy.copy(face)
+    font.to_unicode, font.widths = glyphs.to_unicode, glyphs.widths
+    font.variations = dict(face.variations)
+    font.file_content = get_hb_object_data(face.hb_face)  # the whole original again, only while we subset
     pdf = pydyf.PDF()
-    options = {"hinting": hinting, "pdf_version": "1.4" if cid_set else None}
+    options = {"hinting": hinting, "pdf_version": "1.4" if glyphs.cid_set else None}
     dictionaries = build_fonts_dictionary(pdf, {font.hash: font}, True, True, options)
     pdf.add_object(dictionaries)
     pdf.catalog["TwinprintFonts"] = dictionaries.reference
-    font.file_content = b""
     written = io.BytesIO()
     pdf.write(written)
     source = sources.enter_context(pikepdf.open(written))

@@ -143,10 +143,9 @@ def _share_font_programs(stitched: pikepdf.Pdf, fonts: FontUnion | None, sources
     """Point every chunk at one font dictionary per font (FontUnion) or one stream per identical program."""
     font_dicts = list(_font_dicts(stitched))
     if fonts is not None:
-        names = fonts.names()
-        cid_set = any("/CIDSet" in (_descriptor(font) or {}) for resources in font_dicts
-                      for font in resources.values() if str(font.get("/BaseFont")) in names)
-        merged = fonts.font_dictionaries(stitched, cid_set, sources)
+        chunk_fonts = {font.objgen: font for resources in font_dicts for font in resources.values()
+                       if font.get("/Subtype") == "/Type0"}
+        merged = fonts.font_dictionaries(stitched, list(chunk_fonts.values()), sources)
         for resources in font_dicts:
             for key, font in list(resources.items()):
                 replacement = merged.get(str(font.get("/BaseFont")))
