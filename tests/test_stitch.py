@@ -253,6 +253,19 @@ def test_chunks_out_of_order_or_tagged_are_refused(stitched: dict, tmp_path: Pat
     assert list(tmp_path.glob("*stitching*")) == [] and not (tmp_path / "out.pdf").exists()
 
 
+def test_page_labels_and_document_entries_carry_over(stitched: dict, tmp_path: Path) -> None:
+    front, *rest = stitched["chunks"][:3]
+    with pikepdf.open(front.pdf) as pdf:
+        pdf.Root.PageLabels = pikepdf.Dictionary(Nums=[0, pikepdf.Dictionary(S=pikepdf.Name.r)])
+        pdf.Root.ViewerPreferences = pikepdf.Dictionary(DisplayDocTitle=True)
+        pdf.save(tmp_path / "front.pdf")
+    stitch_chunks([Chunk(tmp_path / "front.pdf", 0), *rest], tmp_path / "out.pdf")
+    reader = pypdf.PdfReader(str(tmp_path / "out.pdf"))
+    assert reader.page_labels == ["i", "2", "3", "4", "5"]
+    assert reader.trailer["/Root"]["/Lang"] == "zh" and reader.metadata.title == "Stitch"
+    assert bool(reader.trailer["/Root"]["/ViewerPreferences"]["/DisplayDocTitle"])
+
+
 def test_a_link_to_an_anchor_in_no_chunk_is_dropped(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     chunks = render_chunks([section(0), '<p><a href="#nowhere">lost</a> <a href="#s0">found</a></p>'], tmp_path, None)
     with caplog.at_level(logging.WARNING):
@@ -279,6 +292,7 @@ def test_seed_catalogue_split_into_chunks_stitches_to_the_whole(tmp_path: Path, 
         chunks.append(Chunk(tmp_path / f"part{index}.pdf", start))
     assert stitch_chunks(chunks, tmp_path / "stitched.pdf", union) == count
     whole, stitched_file = tmp_path / "whole.pdf", tmp_path / "stitched.pdf"
+    subprocess.run(["qpdf", "--check", str(stitched_file)], check=True, capture_output=True)
     assert whole_text(stitched_file) == whole_text(whole)
     assert outline_titles(stitched_file) == outline_titles(whole)
     assert link_targets(stitched_file) == link_targets(whole)

@@ -33,7 +33,7 @@ __all__ = ["Chunk", "FontUnion", "StitchError", "keep_links_to_other_chunks", "s
 LOGGER = logging.getLogger(__name__)
 
 # Catalog entries a whole-document render has once: taken from the first chunk.
-_DOCUMENT_ENTRIES = ("/Lang", "/ViewerPreferences", "/PageMode", "/PageLayout", "/OutputIntents", "/Metadata")
+_DOCUMENT_ENTRIES = ("/Lang", "/ViewerPreferences", "/PageMode", "/PageLayout", "/OutputIntents", "/Metadata", "/AF")
 _NAME_TREES = ("/Dests", "/EmbeddedFiles")
 
 PageMap = dict[tuple[int, int], pikepdf.Object]
@@ -64,6 +64,8 @@ def keep_links_to_other_chunks(document: weasyprint.Document) -> int:
 def stitch_chunks(chunks: list[Chunk], output: Path, fonts: FontUnion | None = None) -> int:
     """Write the chunks as one PDF to `output`; returns its page count."""
     output = Path(output)
+    if not chunks:
+        raise StitchError(f"{output}: no chunks to stitch")
     with ExitStack() as sources:
         stitched = pikepdf.new()
         opened = [(chunk, _open_chunk(chunk, sources)) for chunk in chunks]
@@ -74,9 +76,8 @@ def stitch_chunks(chunks: list[Chunk], output: Path, fonts: FontUnion | None = N
         dests = _merge_name_trees(stitched, mapped)
         _link_across_chunks(stitched, dests)
         _merge_page_labels(stitched, opened)
-        if opened:
-            _copy_document_entries(stitched, opened[0][1])
-        _save_atomically(stitched, output, opened[0][1].pdf_version if opened else "1.7")
+        _copy_document_entries(stitched, opened[0][1])
+        _save_atomically(stitched, output, opened[0][1].pdf_version)
         return len(stitched.pages)
 
 
@@ -165,7 +166,8 @@ def _dedupe_identical_programs(font_dicts: list[pikepdf.Dictionary]) -> None:
                 program = descriptor.get(entry)
                 if not isinstance(program, pikepdf.Stream):
                     continue
-                digest = hashlib.sha256(program.read_raw_bytes()).digest() + repr(sorted(program.keys())).encode()
+                entries = sorted((key, str(value)) for key, value in program.items() if key != "/Length")
+                digest = hashlib.sha256(program.read_raw_bytes()).digest() + repr(entries).encode()
                 kept = first_of.setdefault(digest, program)
                 if kept.objgen != program.objgen:
                     descriptor[entry] = kept
@@ -182,7 +184,7 @@ def _remapped_dest(dest: Any, page_map: PageMap) -> Any:
     return dest
 
 
-def _copy_outline_items(stitched: pikepdf.Pdf, first: Any, parent: pikepdf.Object,
+def _copy_outline_items(stitched: pikepdf.Pdf, source: pikepdf.Pdf, first: Any, parent: pikepdf.Object,
                         page_map: PageMap) -> list[pikepdf.Object]:
     items: list[pikepdf.Object] = []
     item = first
@@ -191,11 +193,11 @@ def _copy_outline_items(stitched: pikepdf.Pdf, first: Any, parent: pikepdf.Objec
         if "/Dest" in item:
             copied.Dest = _remapped_dest(item.Dest, page_map)
         elif "/A" in item:
-            copied.A = _remapped_dest(item.A, page_map)
+            copied.A = _remapped_dest(item.A, page_map) if "/D" in item.A else _copied(stitched, source, item.A)
         for entry in ("/Count", "/C", "/F"):
             if entry in item:
-                copied[entry] = item[entry]
-        _chain(copied, _copy_outline_items(stitched, item.get("/First"), copied, page_map))
+                copied[entry] = _copied(stitched, source, item[entry])
+        _chain(copied, _copy_outline_items(stitched, source, item.get("/First"), copied, page_map))
         if items:
             items[-1].Next = copied
             copied.Prev = items[-1]
@@ -219,7 +221,7 @@ def _merge_outlines(stitched: pikepdf.Pdf, mapped: list[tuple[pikepdf.Pdf, PageM
         outlines = source.Root.get("/Outlines")
         if not isinstance(outlines, pikepdf.Dictionary):
             continue
-        chunk_items = _copy_outline_items(stitched, outlines.get("/First"), root, page_map)
+        chunk_items = _copy_outline_items(stitched, source, outlines.get("/First"), root, page_map)
         if items and chunk_items:
             items[-1].Next = chunk_items[0]
             chunk_items[0].Prev = items[-1]
@@ -245,7 +247,7 @@ def _merge_name_trees(stitched: pikepdf.Pdf, mapped: list[tuple[pikepdf.Pdf, Pag
             for name, value in pikepdf.NameTree(names[tree]).items():
                 if name not in entries:
                     entries[name] = (_remapped_dest(value, page_map) if tree == "/Dests"
-                                     else stitched.copy_foreign(value))
+                                     else _copied(stitched, source, value))
     written = pikepdf.Dictionary()
     for tree, entries in merged.items():
         if entries:
@@ -287,7 +289,7 @@ def _merge_page_labels(stitched: pikepdf.Pdf, opened: list[tuple[Chunk, pikepdf.
             labels[chunk.first_page] = pikepdf.Dictionary(S=pikepdf.Name.D, St=chunk.first_page + 1)
             continue
         for index, label in pikepdf.NumberTree(source.Root.PageLabels).items():
-            labels[chunk.first_page + index] = stitched.copy_foreign(label)
+            labels[chunk.first_page + index] = _copied(stitched, source, label)
     stitched.Root.PageLabels = labels.obj
 
 
