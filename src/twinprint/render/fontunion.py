@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import copy
 import io
-from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,35 +37,31 @@ class FontUnion:
         # WeasyPrint fills document.fonts while it draws inside write_pdf: read each dict after its write.
         self._pending: list[dict[Any, Any]] = []
         self._faces: dict[str, Any] = {}
-        self._refused: set[str] = set()
+        self._taken: dict[str, _Glyphs] = {}
 
     def collect(self, document: weasyprint.Document) -> None:
         self._harvest()
         self._pending.append(document.fonts)
 
-    def font_dictionaries(self, output: pikepdf.Pdf, chunk_fonts: list[pikepdf.Object],
-                          sources: ExitStack) -> dict[str, pikepdf.Object]:
-        """BaseFont -> one Type0 font in `output`, subset once with the glyphs of all `chunk_fonts` of that name.
-
-        qpdf copies stream data when `output` is saved: `sources` keeps the font PDFs open until then.
-        """
+    def take(self, font: pikepdf.Object) -> bool:
+        """Add the glyphs of one chunk's font dictionary; True if the font written once is to replace it."""
         self._harvest()
-        used: dict[str, _Glyphs] = {}
-        refused = set(self._refused)
-        for font in chunk_fonts:
-            name = str(font.get("/BaseFont"))
-            if name not in self._faces or name in refused:
-                continue
-            descendant = font.DescendantFonts[0]
-            if isinstance(font.get("/Encoding"), pikepdf.Stream) or "/W" not in descendant:
-                refused.add(name)  # a missing glyph's id differs from chunk to chunk; no W: not a subset
-                continue
-            glyphs = used.setdefault(name, _Glyphs())
-            glyphs.to_unicode.update(to_unicode_map(font))
-            glyphs.widths.update(_widths(descendant.W))
-            glyphs.cid_set |= "/CIDSet" in descendant.get("/FontDescriptor", {})
-        return {name: _written_once(self._faces[name], glyphs, output, self.hinting, sources)
-                for name, glyphs in used.items() if name not in refused}
+        name = str(font.get("/BaseFont"))
+        if name not in self._faces or font.get("/Subtype") != "/Type0":
+            return False
+        descendant = font.DescendantFonts[0]
+        if isinstance(font.get("/Encoding"), pikepdf.Stream) or "/W" not in descendant:
+            return False  # a missing glyph's id differs from chunk to chunk; without W it is no subset
+        glyphs = self._taken.setdefault(name, _Glyphs())
+        glyphs.to_unicode.update(to_unicode_map(font))
+        glyphs.widths.update(_widths(descendant.W))
+        glyphs.cid_set |= "/CIDSet" in descendant.get("/FontDescriptor", {})
+        return True
+
+    def font_dictionaries(self, output: pikepdf.Pdf) -> dict[str, pikepdf.Object]:
+        """BaseFont -> one Type0 font in `output` for each font taken, subset once with all the glyphs taken."""
+        taken, self._taken = self._taken, {}
+        return {name: _written_once(self._faces[name], glyphs, output, self.hinting) for name, glyphs in taken.items()}
 
     def _harvest(self) -> None:
         unwritten = []
@@ -80,9 +75,7 @@ class FontUnion:
 
     def _add(self, font: Any) -> None:
         name = font.name.decode()
-        if font.bitmap or font.used_in_forms:
-            self._refused.add(name)  # WeasyPrint does not subset these
-        elif name not in self._faces:
+        if not (font.bitmap or font.used_in_forms) and name not in self._faces:  # WeasyPrint subsets neither
             self._faces[name] = _detached_copy(font)
 
 
@@ -119,7 +112,7 @@ def _detached_copy(font: Any) -> Any:
     return face
 
 
-def _written_once(face: Any, glyphs: _Glyphs, output: pikepdf.Pdf, hinting: bool, sources: ExitStack) -> pikepdf.Object:
+def _written_once(face: Any, glyphs: _Glyphs, output: pikepdf.Pdf, hinting: bool) -> pikepdf.Object:
     """Subset the original program with the union of glyphs, the way WeasyPrint does, and copy it in."""
     font = copy.copy(face)
     font.to_unicode, font.widths = glyphs.to_unicode, glyphs.widths
@@ -132,5 +125,5 @@ def _written_once(face: Any, glyphs: _Glyphs, output: pikepdf.Pdf, hinting: bool
     pdf.catalog["TwinprintFonts"] = dictionaries.reference
     written = io.BytesIO()
     pdf.write(written)
-    source = sources.enter_context(pikepdf.open(written))
-    return output.copy_foreign(source.Root.TwinprintFonts[f"/{font.hash}"])
+    with pikepdf.open(written) as source:  # pikepdf copies stream data at once: the source may close
+        return output.copy_foreign(source.Root.TwinprintFonts[f"/{font.hash}"])

@@ -3,8 +3,9 @@ would have been: the pages in order, one program per font, one outline, one set 
 and internal links that land across chunks.
 
 Takes the chunk files and, optionally, the FontUnion that saw each chunk's document before it was written;
-gives back one PDF file (written to a temporary name, then renamed) and its page count. The chunk files are
-opened lazily and stay open until the output is saved: qpdf copies page and font data only then.
+gives back one PDF file (written to a temporary name, then renamed) and its page count. One chunk is open
+at a time: pikepdf copies what a page needs as it is copied, so a chunk is read once and closed; what the
+stitched file holds in memory until it is saved is about its own size.
 
 Links across chunks: WeasyPrint drops a link whose anchor is not in the same document. Call
 `keep_links_to_other_chunks(document)` right before the chunk's `write_pdf()` (after the link-scheme check):
@@ -14,10 +15,9 @@ named destination, wherever the anchor landed.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
-from contextlib import ExitStack
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
@@ -27,6 +27,7 @@ import weasyprint
 
 from ..errors import BuildError
 from .fontunion import FontUnion
+from .stitchfonts import SharedFonts
 
 __all__ = ["Chunk", "FontUnion", "StitchError", "keep_links_to_other_chunks", "stitch_chunks"]
 
@@ -66,111 +67,117 @@ def stitch_chunks(chunks: list[Chunk], output: Path, fonts: FontUnion | None = N
     output = Path(output)
     if not chunks:
         raise StitchError(f"{output}: no chunks to stitch")
-    with ExitStack() as sources:
-        stitched = pikepdf.new()
-        opened = [(chunk, _open_chunk(chunk, sources)) for chunk in chunks]
-        # Object numbers repeat from chunk to chunk: one map per chunk, its page (num, gen) -> stitched page.
-        mapped = [(source, _append_pages(stitched, chunk, source)) for chunk, source in opened]
-        _share_font_programs(stitched, fonts, sources)
-        _merge_outlines(stitched, mapped)
-        dests = _merge_name_trees(stitched, mapped)
-        _link_across_chunks(stitched, dests)
-        _merge_page_labels(stitched, opened)
-        _copy_document_entries(stitched, opened[0][1])
-        _save_atomically(stitched, output, opened[0][1].pdf_version)
-        return len(stitched.pages)
+    stitching = _Stitching(fonts)
+    for chunk in chunks:
+        with _open_chunk(chunk) as source:
+            stitching.add(chunk, source)
+    stitching.finish()
+    _save_atomically(stitching.pdf, output, stitching.version)
+    return len(stitching.pdf.pages)
 
 
-def _open_chunk(chunk: Chunk, sources: ExitStack) -> pikepdf.Pdf:
+@contextmanager
+def _open_chunk(chunk: Chunk) -> Iterator[pikepdf.Pdf]:
     try:
-        source = sources.enter_context(pikepdf.open(chunk.pdf))
+        source = pikepdf.open(chunk.pdf)
     except (OSError, pikepdf.PdfError) as error:
         raise StitchError(f"{chunk.pdf}: not a readable chunk PDF ({error})") from error
-    for entry, what in (("/StructTreeRoot", "a structure tree (tagged PDF): render tagged profiles as one document"),
-                        ("/AcroForm", "form fields, which stitching does not merge")):
-        if entry in source.Root:
-            raise StitchError(f"{chunk.pdf}: the chunk has {what}")
-    return source
+    with source:
+        for entry, what in (("/StructTreeRoot", "a structure tree (tagged PDF): render tagged profiles as one document"),
+                            ("/AcroForm", "form fields, which stitching does not merge")):
+            if entry in source.Root:
+                raise StitchError(f"{chunk.pdf}: the chunk has {what}")
+        yield source
 
 
-def _append_pages(stitched: pikepdf.Pdf, chunk: Chunk, source: pikepdf.Pdf) -> PageMap:
-    if chunk.first_page != len(stitched.pages):
-        raise StitchError(f"{chunk.pdf}: first_page is {chunk.first_page}, but the chunks before it "
-                          f"end at page {len(stitched.pages)} (expected first_page {len(stitched.pages)})")
-    page_map = {}
-    for page in source.pages:
-        stitched.pages.append(page)
-        page_map[page.obj.objgen] = stitched.pages[-1].obj
-    return page_map
+class _Stitching:
+    """The stitched file as chunks come in: pages, fonts, outline entries, names and page labels."""
 
+    def __init__(self, fonts: FontUnion | None) -> None:
+        self.pdf = pikepdf.new()
+        self.version = "1.7"
+        self.fonts = SharedFonts(self.pdf, fonts)
+        self.outline = self.pdf.make_indirect(pikepdf.Dictionary(Type=pikepdf.Name.Outlines))
+        self.outline_items: list[pikepdf.Object] = []
+        self.outline_count = 0
+        # The first chunk naming a destination (or attachment) wins, as WeasyPrint keeps a name's first anchor.
+        self.names: dict[str, dict[str, Any]] = {tree: {} for tree in _NAME_TREES}
+        self.labels: list[tuple[int, pikepdf.Object]] = []
+        self.any_labels = False
 
-def _walk_resources(stitched: pikepdf.Pdf) -> Iterator[pikepdf.Dictionary]:
-    """Every Resources dictionary of the pages and of the forms and patterns they draw, each once."""
-    seen: set[tuple[int, int]] = set()
-    pending = [page.obj.get("/Resources") for page in stitched.pages]
-    while pending:
-        resources = pending.pop()
-        if not isinstance(resources, pikepdf.Dictionary):
-            continue
-        if resources.is_indirect:
-            if resources.objgen in seen:
+    def add(self, chunk: Chunk, source: pikepdf.Pdf) -> None:
+        first_page = len(self.pdf.pages)
+        if chunk.first_page != first_page:
+            raise StitchError(f"{chunk.pdf}: first_page is {chunk.first_page}, but the chunks before it "
+                              f"end at page {first_page} (expected first_page {first_page})")
+        if first_page == 0:
+            self.version = source.pdf_version
+            _copy_document_entries(self.pdf, source)
+        self.fonts.before_copy(source)
+        # Object numbers repeat from chunk to chunk: this chunk's page (num, gen) -> its stitched page.
+        page_map: PageMap = {}
+        for page in source.pages:
+            self.pdf.pages.append(page)
+            page_map[page.obj.objgen] = self.pdf.pages[-1].obj
+        self.fonts.after_copy()
+        self._add_outline(source, page_map)
+        self._add_names(source, page_map)
+        self._add_labels(chunk, source)
+
+    def _add_outline(self, source: pikepdf.Pdf, page_map: PageMap) -> None:
+        """Every chunk's top-level entries in chunk order, each subtree as the chunk wrote it."""
+        outlines = source.Root.get("/Outlines")
+        if not isinstance(outlines, pikepdf.Dictionary):
+            return
+        items = _copy_outline_items(self.pdf, source, outlines.get("/First"), self.outline, page_map)
+        if self.outline_items and items:
+            self.outline_items[-1].Next = items[0]
+            items[0].Prev = self.outline_items[-1]
+        self.outline_items += items
+        self.outline_count += int(outlines.get("/Count", len(items)))
+
+    def _add_names(self, source: pikepdf.Pdf, page_map: PageMap) -> None:
+        names = source.Root.get("/Names")
+        if not isinstance(names, pikepdf.Dictionary):
+            return
+        for tree, entries in self.names.items():
+            if tree not in names:
                 continue
-            seen.add(resources.objgen)
-        yield resources
-        for group in ("/XObject", "/Pattern"):
-            for item in dict(resources.get(group, {})).values():
-                if isinstance(item, (pikepdf.Stream, pikepdf.Dictionary)) and "/Resources" in item:
-                    pending.append(item.Resources)
+            for name, value in pikepdf.NameTree(names[tree]).items():
+                if name not in entries:
+                    entries[name] = (_remapped_dest(value, page_map) if tree == "/Dests"
+                                     else _copied(self.pdf, source, value))
 
+    def _add_labels(self, chunk: Chunk, source: pikepdf.Pdf) -> None:
+        if "/PageLabels" not in source.Root:
+            self.labels.append((chunk.first_page, pikepdf.Dictionary(S=pikepdf.Name.D, St=chunk.first_page + 1)))
+            return
+        self.any_labels = True
+        for index, label in pikepdf.NumberTree(source.Root.PageLabels).items():
+            self.labels.append((chunk.first_page + index, _copied(self.pdf, source, label)))
 
-def _font_dicts(stitched: pikepdf.Pdf) -> Iterator[pikepdf.Dictionary]:
-    seen: set[tuple[int, int]] = set()
-    for resources in _walk_resources(stitched):
-        fonts = resources.get("/Font")
-        if isinstance(fonts, pikepdf.Dictionary) and not (fonts.is_indirect and fonts.objgen in seen):
-            if fonts.is_indirect:
-                seen.add(fonts.objgen)
-            yield fonts
-
-
-def _descriptor(font: pikepdf.Object) -> pikepdf.Object | None:
-    descendants = font.get("/DescendantFonts")
-    if not descendants:
-        return None
-    return descendants[0].get("/FontDescriptor")
-
-
-def _share_font_programs(stitched: pikepdf.Pdf, fonts: FontUnion | None, sources: ExitStack) -> None:
-    """Point every chunk at one font dictionary per font (FontUnion) or one stream per identical program."""
-    font_dicts = list(_font_dicts(stitched))
-    if fonts is not None:
-        chunk_fonts = {font.objgen: font for resources in font_dicts for font in resources.values()
-                       if font.get("/Subtype") == "/Type0"}
-        merged = fonts.font_dictionaries(stitched, list(chunk_fonts.values()), sources)
-        for resources in font_dicts:
-            for key, font in list(resources.items()):
-                replacement = merged.get(str(font.get("/BaseFont")))
-                if replacement is not None:
-                    resources[key] = replacement
-    _dedupe_identical_programs(font_dicts)
-
-
-def _dedupe_identical_programs(font_dicts: list[pikepdf.Dictionary]) -> None:
-    first_of: dict[bytes, pikepdf.Object] = {}
-    for resources in font_dicts:
-        for font in resources.values():
-            descriptor = _descriptor(font)
-            if descriptor is None:
-                continue
-            for entry in ("/FontFile", "/FontFile2", "/FontFile3"):
-                program = descriptor.get(entry)
-                if not isinstance(program, pikepdf.Stream):
-                    continue
-                entries = sorted((key, str(value)) for key, value in program.items() if key != "/Length")
-                digest = hashlib.sha256(program.read_raw_bytes()).digest() + repr(entries).encode()
-                kept = first_of.setdefault(digest, program)
-                if kept.objgen != program.objgen:
-                    descriptor[entry] = kept
+    def finish(self) -> None:
+        self.fonts.finish()
+        if self.outline_items:
+            _chain(self.outline, self.outline_items)
+            self.outline.Count = self.outline_count
+            self.pdf.Root.Outlines = self.outline
+        written = pikepdf.Dictionary()
+        for tree, entries in self.names.items():
+            if entries:
+                flat = pikepdf.Array()
+                for name in sorted(entries):
+                    flat.append(pikepdf.String(name))
+                    flat.append(entries[name])
+                written[tree] = self.pdf.make_indirect(pikepdf.Dictionary(Names=flat))
+        if written:
+            self.pdf.Root.Names = written
+        _link_across_chunks(self.pdf, set(self.names["/Dests"]))
+        if self.any_labels:
+            labels = pikepdf.NumberTree.new(self.pdf)
+            for index, label in self.labels:
+                labels[index] = label
+            self.pdf.Root.PageLabels = labels.obj
 
 
 def _remapped_dest(dest: Any, page_map: PageMap) -> Any:
@@ -212,55 +219,6 @@ def _chain(parent: pikepdf.Object, children: list[pikepdf.Object]) -> None:
         parent.Last = children[-1]
 
 
-def _merge_outlines(stitched: pikepdf.Pdf, mapped: list[tuple[pikepdf.Pdf, PageMap]]) -> None:
-    """One outline: every chunk's top-level entries in chunk order, each subtree as the chunk wrote it."""
-    root = stitched.make_indirect(pikepdf.Dictionary(Type=pikepdf.Name.Outlines))
-    items: list[pikepdf.Object] = []
-    count = 0
-    for source, page_map in mapped:
-        outlines = source.Root.get("/Outlines")
-        if not isinstance(outlines, pikepdf.Dictionary):
-            continue
-        chunk_items = _copy_outline_items(stitched, source, outlines.get("/First"), root, page_map)
-        if items and chunk_items:
-            items[-1].Next = chunk_items[0]
-            chunk_items[0].Prev = items[-1]
-        items += chunk_items
-        count += int(outlines.get("/Count", len(chunk_items)))
-    if items:
-        _chain(root, items)
-        root.Count = count
-        stitched.Root.Outlines = root
-
-
-def _merge_name_trees(stitched: pikepdf.Pdf, mapped: list[tuple[pikepdf.Pdf, PageMap]]) -> set[str]:
-    """Named destinations (and attachments) of all chunks in one tree each; the first chunk naming one wins,
-    as WeasyPrint keeps the first anchor of a name. Returns the destination names."""
-    merged: dict[str, dict[str, Any]] = {tree: {} for tree in _NAME_TREES}
-    for source, page_map in mapped:
-        names = source.Root.get("/Names")
-        if not isinstance(names, pikepdf.Dictionary):
-            continue
-        for tree, entries in merged.items():
-            if tree not in names:
-                continue
-            for name, value in pikepdf.NameTree(names[tree]).items():
-                if name not in entries:
-                    entries[name] = (_remapped_dest(value, page_map) if tree == "/Dests"
-                                     else _copied(stitched, source, value))
-    written = pikepdf.Dictionary()
-    for tree, entries in merged.items():
-        if entries:
-            flat = pikepdf.Array()
-            for name in sorted(entries):
-                flat.append(pikepdf.String(name))
-                flat.append(entries[name])
-            written[tree] = stitched.make_indirect(pikepdf.Dictionary(Names=flat))
-    if written:
-        stitched.Root.Names = written
-    return set(merged["/Dests"])
-
-
 def _link_across_chunks(stitched: pikepdf.Pdf, dests: set[str]) -> None:
     """`#anchor` URI links (see keep_links_to_other_chunks) become links to the named destination."""
     for number, page in enumerate(stitched.pages, start=1):
@@ -278,19 +236,6 @@ def _link_across_chunks(stitched: pikepdf.Pdf, dests: set[str]) -> None:
                 annot.Dest = pikepdf.String(uri[1:])
             kept.append(annot)
         page.obj.Annots = kept
-
-
-def _merge_page_labels(stitched: pikepdf.Pdf, opened: list[tuple[Chunk, pikepdf.Pdf]]) -> None:
-    if not any("/PageLabels" in source.Root for _, source in opened):
-        return
-    labels = pikepdf.NumberTree.new(stitched)
-    for chunk, source in opened:
-        if "/PageLabels" not in source.Root:
-            labels[chunk.first_page] = pikepdf.Dictionary(S=pikepdf.Name.D, St=chunk.first_page + 1)
-            continue
-        for index, label in pikepdf.NumberTree(source.Root.PageLabels).items():
-            labels[chunk.first_page + index] = _copied(stitched, source, label)
-    stitched.Root.PageLabels = labels.obj
 
 
 def _copy_document_entries(stitched: pikepdf.Pdf, first: pikepdf.Pdf) -> None:
