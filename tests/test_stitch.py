@@ -65,6 +65,7 @@ def html(body: str, first_page: int = 0) -> str:
 
 
 def render_chunks(bodies: list[str], folder: Path, union: FontUnion | None, first: int = 0) -> list[Chunk]:
+    folder.mkdir(exist_ok=True)
     chunks = []
     for index, body in enumerate(bodies):
         document = weasyprint.HTML(string=html(body, first)).render()
@@ -146,6 +147,29 @@ def test_chunks_cached_from_an_earlier_run_keep_their_glyphs(stitched: dict, tmp
     assert _program_bytes(tmp_path / "stitched.pdf") == _program_bytes(stitched["whole"])
     with pikepdf.open(tmp_path / "stitched.pdf") as pdf:
         assert check_font_programs(scan_pages(pdf)) == []
+
+
+def test_without_a_union_identical_programs_are_shared(tmp_path: Path) -> None:
+    # The same section twice, both numbered from page 1: every program is byte-identical in the two chunks.
+    chunks = render_chunks([section(3)], tmp_path, None) + render_chunks([section(3)], tmp_path / "again", None)
+    chunks[1].first_page = 2
+    stitch_chunks(chunks, tmp_path / "out.pdf")
+    counts = font_programs(tmp_path / "out.pdf")
+    assert counts["/" + _cjk_name(tmp_path / "out.pdf")] == 2  # two dictionaries (one per chunk) ...
+    assert counts["streams"] == 4  # ... sharing one program: four fonts, four programs
+    assert whole_text(tmp_path / "out.pdf") == "".join(whole_text(chunk.pdf) for chunk in chunks)
+
+
+def test_a_font_with_missing_glyphs_keeps_its_own_dictionary(tmp_path: Path) -> None:
+    """WeasyPrint numbers a missing glyph differently in each chunk: that chunk's font is not merged."""
+    union = FontUnion()
+    chunks = render_chunks([section(1).replace("Part 1a", "Part 1a \U00013000"), section(2)], tmp_path, union)
+    stitch_chunks(chunks, tmp_path / "out.pdf", union)
+    names = [row["name"] for row in pdffonts_rows(tmp_path / "out.pdf")]
+    assert len(names) == len(set(names)) + 1  # one font twice: the chunk with the missing glyph keeps its own
+    subprocess.run(["qpdf", "--check", str(tmp_path / "out.pdf")], check=True, capture_output=True)
+    from_chunks = [image for index, chunk in enumerate(chunks) for image in rasters(chunk.pdf, tmp_path / f"c{index}")]
+    assert_same_images(rasters(tmp_path / "out.pdf", tmp_path / "out"), from_chunks)
 
 
 def test_sound_for_qpdf_and_mupdf(stitched: dict) -> None:
