@@ -17,6 +17,8 @@ import weasyprint
 from PIL import Image, ImageChops
 
 from pdfcheck import fonts as pdffonts_rows, outline_titles, whole_text
+from weasyprint.text.fonts import FontConfiguration
+
 from twinprint.build import render_exhibit_html, sandbox_for
 from twinprint.prepress.fontprograms import check_font_programs
 from twinprint.prepress.pdfscan import font_descriptor, scan_pages
@@ -37,6 +39,7 @@ section {{ break-before: page }}
 """
 TEXT = "南京与佛罗伦萨的友好城市关系始于一九八七年。两座城市在文化、艺术、教育和经济领域开展了广泛的交流与合作。"
 SECTIONS = 10
+FONT_CONFIG = FontConfiguration()
 
 
 def own_characters(index: int) -> str:
@@ -68,7 +71,8 @@ def render_chunks(bodies: list[str], folder: Path, union: FontUnion | None, firs
     folder.mkdir(exist_ok=True)
     chunks = []
     for index, body in enumerate(bodies):
-        document = weasyprint.HTML(string=html(body, first)).render()
+        # As a batch worker renders: one font configuration for all its documents.
+        document = weasyprint.HTML(string=html(body, first)).render(font_config=FONT_CONFIG)
         keep_links_to_other_chunks(document)
         if union is not None:
             union.collect(document)
@@ -84,7 +88,7 @@ def stitched(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     """Front matter (the contents, linking into every chunk) and ten sections: whole, chunks, stitched."""
     folder = tmp_path_factory.mktemp("stitch")
     bodies = [contents()] + [section(i) for i in range(SECTIONS)]
-    weasyprint.HTML(string=html("".join(bodies))).write_pdf(folder / "whole.pdf")
+    weasyprint.HTML(string=html("".join(bodies))).write_pdf(folder / "whole.pdf", font_config=FONT_CONFIG)
     union = FontUnion()
     chunks = render_chunks(bodies, folder, union)
     pages = stitch_chunks(chunks, folder / "stitched.pdf", union)
