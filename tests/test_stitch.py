@@ -206,9 +206,15 @@ def test_every_glyph_renders_as_in_the_chunks(stitched: dict) -> None:
     assert_same_images(rasters(stitched["whole"], folder / "whole"), from_chunks)
 
 
+def mutool_outline(path: Path) -> str:
+    """The outline as MuPDF prints it: nesting, open state, title and destination of every entry."""
+    return subprocess.run(["mutool", "show", str(path), "outline"], check=True, capture_output=True, text=True).stdout
+
+
 def test_one_outline_in_order_on_the_right_pages(stitched: dict) -> None:
     titles = outline_titles(stitched["stitched"])
     assert titles == outline_titles(stitched["whole"])
+    assert mutool_outline(stitched["stitched"]) == mutool_outline(stitched["whole"])
     assert titles[0] == ("目录 Contents", 1)
     assert [t for t in titles if t[0].startswith("第")] == [(f"第{i}部分 Section {i}", 2 + 2 * i) for i in range(SECTIONS)]
     assert ("Part 9b", 21) in titles
@@ -323,6 +329,7 @@ def test_seed_catalogue_split_into_chunks_stitches_to_the_whole(tmp_path: Path, 
     subprocess.run(["qpdf", "--check", str(stitched_file)], check=True, capture_output=True)
     assert whole_text(stitched_file) == whole_text(whole)
     assert outline_titles(stitched_file) == outline_titles(whole)
+    assert mutool_outline(stitched_file) == mutool_outline(whole)
     assert link_targets(stitched_file) == link_targets(whole)
     assert sorted(row["name"] for row in pdffonts_rows(stitched_file)) == sorted(row["name"] for row in pdffonts_rows(whole))
     assert_same_images(rasters(stitched_file, tmp_path / "s"), rasters(whole, tmp_path / "w"))
