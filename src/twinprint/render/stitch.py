@@ -95,7 +95,7 @@ class _Stitching:
 
     def __init__(self, fonts: FontUnion | None) -> None:
         self.pdf = pikepdf.new()
-        self.version = "1.7"
+        self.version = "1.4"
         self.fonts = SharedFonts(self.pdf, fonts)
         self.outline = self.pdf.make_indirect(pikepdf.Dictionary(Type=pikepdf.Name.Outlines))
         self.outline_items: list[pikepdf.Object] = []
@@ -110,8 +110,8 @@ class _Stitching:
         if chunk.first_page != first_page:
             raise StitchError(f"{chunk.pdf}: first_page is {chunk.first_page}, but the chunks before it "
                               f"end at page {first_page} (expected first_page {first_page})")
+        self.version = max(self.version, source.pdf_version)
         if first_page == 0:
-            self.version = source.pdf_version
             _copy_document_entries(self.pdf, source)
         self.fonts.before_copy(source)
         # Object numbers repeat from chunk to chunk: this chunk's page (num, gen) -> its stitched page.
