@@ -253,27 +253,37 @@ def test_ten_chunks_are_about_the_size_of_the_whole_render(stitched: dict) -> No
     assert sizes["naive"] > 3 * sizes["whole"]  # what subsetting once saves
 
 
+def plant_one_chunks_program(stitched: Path, chunk: Path, font: str, broken: Path) -> None:
+    """The defect: the shared program of `font` replaced by the subset of one chunk only."""
+    with pikepdf.open(stitched) as pdf, pikepdf.open(chunk) as source:
+        entry = "/FontFile3" if font.endswith("CJK") else "/FontFile2"
+        _descriptor_of(pdf, font)[entry].write(_descriptor_of(source, font)[entry].read_bytes())
+        pdf.save(broken)
+
+
+def _descriptor_of(pdf: pikepdf.Pdf, font: str) -> pikepdf.Object:
+    for page in pdf.pages:
+        for candidate in page.Resources.Font.values():
+            if str(candidate.BaseFont).endswith(font):
+                return font_descriptor(candidate)
+    raise AssertionError(f"no font {font}")
+
+
 def test_a_font_stream_missing_glyphs_is_reported(stitched: dict, tmp_path: Path) -> None:
     with pikepdf.open(stitched["stitched"]) as pdf:
         assert check_font_programs(scan_pages(pdf)) == []
-        with pikepdf.open(stitched["chunks"][1].pdf) as chunk:
-            # Plant the defect: the shared CJK program replaced by the subset of one chunk only.
-            _cjk_descriptor(pdf).FontFile3.write(_cjk_descriptor(chunk).FontFile3.read_bytes())
-            pdf.save(tmp_path / "broken.pdf")
-    with pikepdf.open(tmp_path / "broken.pdf") as broken:
+    plant_one_chunks_program(stitched["stitched"], stitched["chunks"][1].pdf, "+TP-CJK", tmp_path / "cff.pdf")
+    with pikepdf.open(tmp_path / "cff.pdf") as broken:
         (finding,) = check_font_programs(scan_pages(broken))
     assert finding.check == "font programs" and finding.severity == "error"
     assert "TP-CJK" in finding.message and own_characters(5)[0] in dict(finding.details)["characters"]
     assert own_characters(0)[0] not in dict(finding.details)["characters"]  # the chunk's own glyphs are there
     assert finding.pages == tuple(range(4, 22, 2))  # the first page of every other section
-
-
-def _cjk_descriptor(pdf: pikepdf.Pdf) -> pikepdf.Object:
-    for page in pdf.pages:
-        for font in page.Resources.Font.values():
-            if str(font.BaseFont).endswith("+TP-CJK"):
-                return font_descriptor(font)
-    raise AssertionError("no CJK font")
+    # A TrueType program too: section 1's chunk (pages 4-5) never sets a 9 in the regular Latin face.
+    plant_one_chunks_program(stitched["stitched"], stitched["chunks"][2].pdf, "+TP-Serif", tmp_path / "ttf.pdf")
+    with pikepdf.open(tmp_path / "ttf.pdf") as broken:
+        (finding,) = check_font_programs(scan_pages(broken))
+    assert "font TP-Serif:" in finding.message and "9" in dict(finding.details)["characters"]
 
 
 def test_chunks_out_of_order_or_tagged_are_refused(stitched: dict, tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import struct
 import unicodedata
+from typing import Any
 
 import pikepdf
 from fontTools.pens.boundsPen import ControlBoundsPen
@@ -19,6 +20,9 @@ from .pdfscan import PageScan, font_descriptor, font_name, notdef_codes, to_unic
 from .preflight import Finding
 
 _INVISIBLE = ("Zs", "Zl", "Zp", "Cc", "Cf")  # spaces and controls: an empty glyph is right for them
+# A glyph a subset left out (its id kept) is an empty charstring: a width and endchar, a few bytes. Only
+# charstrings this short are drawn to be sure; interpreting every CJK charstring would take seconds.
+_SHORT_CHARSTRING = 16
 
 
 class _Program:
@@ -27,18 +31,26 @@ class _Program:
     def __init__(self, data: bytes) -> None:
         self.font = TTFont(io.BytesIO(data), lazy=True)
         self.order = self.font.getGlyphOrder()
-        self.glyphs = self.font.getGlyphSet()
+        self._glyphs: Any = None  # made when first needed: it reads the metrics of every glyph
+        self.glyf = self.font["glyf"] if "glyf" in self.font else None
+        self.charstrings = self.font["CFF "].cff.topDictIndex[0].CharStrings if "CFF " in self.font else None
         self._drawn: dict[int, bool] = {}
 
     def has_outline(self, gid: int) -> bool:
         if gid not in self._drawn:
-            if gid >= len(self.order):
-                self._drawn[gid] = False
-            else:
-                pen = ControlBoundsPen(self.glyphs)
-                self.glyphs[self.order[gid]].draw(pen)
-                self._drawn[gid] = pen.bounds is not None
+            self._drawn[gid] = gid < len(self.order) and self._drawn_glyph(self.order[gid])
         return self._drawn[gid]
+
+    def _drawn_glyph(self, name: str) -> bool:
+        if self.glyf is not None:
+            return bool(self.glyf[name].numberOfContours)  # -1 for a composite glyph
+        if self.charstrings is not None and len(self.charstrings[name].bytecode or b"") > _SHORT_CHARSTRING:
+            return True
+        if self._glyphs is None:
+            self._glyphs = self.font.getGlyphSet()
+        pen = ControlBoundsPen(self._glyphs)
+        self._glyphs[name].draw(pen)
+        return pen.bounds is not None
 
 
 def _program_stream(font: pikepdf.Object) -> pikepdf.Stream | None:
@@ -68,28 +80,31 @@ def _visible(text: str) -> bool:
 
 def missing_outlines(scans: list[PageScan]) -> dict[str, tuple[str, list[int]]]:
     """Font name -> (characters shown without an outline, 1-based pages)."""
-    programs: dict[tuple[int, int], _Program | None] = {}
-    missing: dict[str, tuple[set[str], list[int]]] = {}
+    shown: dict[tuple[int, int], tuple[pikepdf.Object, dict[int, list[int]]]] = {}  # font -> code -> pages
     for scan in scans:
         for key, codes in scan.shown_codes.items():
-            font = scan.fonts[key]
-            stream = _program_stream(font)
-            if stream is None:
-                continue
-            if stream.objgen not in programs:
-                programs[stream.objgen] = _read_program(stream)
-            program = programs[stream.objgen]
-            if program is None:
-                continue
-            text = to_unicode_map(font)
-            lacking = {text.get(code, "\ufffd") for code, gid in _glyph_ids(font, codes).items()
-                       if not program.has_outline(gid) and _visible(text.get(code, "\ufffd"))}
-            if lacking:
-                characters, pages = missing.setdefault(font_name(font), (set(), []))
-                characters |= lacking
-                if scan.index + 1 not in pages:
-                    pages.append(scan.index + 1)
-    return {name: ("".join(sorted(characters)), pages) for name, (characters, pages) in missing.items()}
+            pages_of = shown.setdefault(key, (scan.fonts[key], {}))[1]
+            for code in codes:
+                pages_of.setdefault(code, []).append(scan.index + 1)
+    programs: dict[tuple[int, int], _Program | None] = {}
+    missing: dict[str, tuple[set[str], set[int]]] = {}
+    for font, pages_of in shown.values():
+        stream = _program_stream(font)
+        if stream is None:
+            continue
+        if stream.objgen not in programs:
+            programs[stream.objgen] = _read_program(stream)
+        program = programs[stream.objgen]
+        if program is None:
+            continue
+        text = to_unicode_map(font)
+        for code, gid in _glyph_ids(font, set(pages_of)).items():
+            character = text.get(code, "\ufffd")
+            if not program.has_outline(gid) and _visible(character):
+                characters, pages = missing.setdefault(font_name(font), (set(), set()))
+                characters.add(character)
+                pages.update(pages_of[code])
+    return {name: ("".join(sorted(characters)), sorted(pages)) for name, (characters, pages) in missing.items()}
 
 
 def _read_program(stream: pikepdf.Stream) -> _Program | None:
