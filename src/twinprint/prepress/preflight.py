@@ -46,7 +46,7 @@ QR_QUIET_ZONE_MODULES = 4
 @dataclass(frozen=True)
 class Finding:
     severity: str  # "error" | "warning"
-    check: str  # boxes, fonts, glyphs, images, colour, trim, qr, pages, geometry
+    check: str  # boxes, fonts, glyphs, font programs, images, colour, trim, qr, pages, geometry
     message: str
     pages: tuple[int, ...] = ()  # 1-based
     # Machine-readable specifics, e.g. (field, characters it holds that cannot be drawn).
