@@ -47,7 +47,7 @@ QR_QUIET_ZONE_MODULES = 4
 @dataclass(frozen=True)
 class Finding:
     severity: str  # "error" | "warning"
-    check: str  # boxes, fonts, glyphs, images, colour, trim, qr, pages, geometry
+    check: str  # boxes, fonts, glyphs, font programs, images, colour, trim, qr, pages, geometry
     message: str
     pages: tuple[int, ...] = ()  # 1-based
     # Machine-readable specifics, e.g. (field, characters it holds that cannot be drawn).
@@ -468,7 +468,7 @@ def preflight_pdf(pdf_bytes: bytes, name: str, context: PreflightContext = Prefl
         scans = scan_pages(pdf)
         document = pypdfium2.PdfDocument(pdf_bytes)
         # Imported here: these modules build on this one's Finding and report.
-        from . import bleed, inks, renderers, shadings, smalltext
+        from . import bleed, fontprograms, inks, renderers, shadings, smalltext
         ink_pages = inks.ink_report(pdf_bytes, pdf, profile)
         report.inks = inks.ink_rows(ink_pages or [])
         try:
@@ -476,6 +476,7 @@ def preflight_pdf(pdf_bytes: bytes, name: str, context: PreflightContext = Prefl
                 "boxes": lambda: check_boxes(pdf, profile),
                 "fonts": lambda: check_fonts(scans),
                 "glyphs": lambda: check_glyphs(scans, context.content_texts),
+                "font programs": lambda: fontprograms.check_font_programs(scans),
                 "images": lambda: check_images(scans, profile, context.content_images),
                 "colour": lambda: check_colour(scans, profile),
                 "trim": lambda: check_trim(document, pdf, profile),
