@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
 from .runner import BatchReport, JobOutcome
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 MAX_NAMES_SHOWN = 3
 
@@ -66,6 +68,9 @@ class BarProgress(LogProgress):
     """For a terminal: a bar with done/total, the jobs running now, elapsed time and ETA; lines print above it."""
 
     def __init__(self, out: Console, err: Console) -> None:
+        # Imported here: a build with nothing to do prints no bar, and should not load one.
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
         super().__init__(out, err)
         self.bar = Progress(
             SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
