@@ -14,14 +14,17 @@ import io
 import threading
 import time
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Callable
 
 import pypdfium2
 
-from ..batch.contained import Limits, run_contained
+from ..batch.contained import Limits
 from ..batch.fonts import fonts_shared_while
 from ..batch.manifest import DEFAULT_MEMORY_LIMIT_MB, DEFAULT_TIMEOUT_S
 from ..batch.jobs import Job
+from ..batch.resident import ResidentChild
+from ..request import BuildRequest
 from ..build import check_request, preflight_built, render_fitted
 from ..content.load import load_exhibit
 from ..errors import TwinprintError
@@ -35,6 +38,19 @@ from .marks import Mark, report_marks
 DEFAULT_PAGE_PX = 1000
 PAGE_PX_LIMITS = (300, 2400)
 Notify = Callable[[dict[str, Any]], None]
+
+
+PREVIEW_LIMITS = Limits(DEFAULT_MEMORY_LIMIT_MB, DEFAULT_TIMEOUT_S, whole_process=False)
+
+
+def render_preview(request: BuildRequest) -> tuple[Any, Any]:
+    """The document's finished PDF and its localised content (runs in the render child)."""
+    exhibit = load_exhibit(request.content_dir)
+    check_request(exhibit, request)
+    with fonts_shared_while():
+        rendered, localised = render_fitted(exhibit, request)
+    rendered.pdf, _ = finish_pdf(rendered.pdf, get_profile(request.profile), request.bleed_mm)
+    return rendered, localised
 
 
 def page_px_for(asked: int | None) -> int:
@@ -60,6 +76,8 @@ class LiveDocument:
 
     job: Job
     page_px: int = DEFAULT_PAGE_PX
+    # The warm render process every document of the studio shares (made here when none is given).
+    renderer: ResidentChild = field(default_factory=ResidentChild)
     pdf: bytes | None = None
     pages: list[PageImage] = field(default_factory=list)
     error: str | None = None
@@ -119,17 +137,8 @@ class LiveDocument:
 
     def _render(self) -> tuple[Any, Any]:
         # In a contained child, like every render: a runaway figure is killed at the limits, the studio lives on.
-        limits = Limits(DEFAULT_MEMORY_LIMIT_MB, DEFAULT_TIMEOUT_S, whole_process=False)
-        return run_contained(self._render_here, limits, self.name)
-
-    def _render_here(self) -> tuple[Any, Any]:
-        request = self.job.request
-        exhibit = load_exhibit(request.content_dir)
-        check_request(exhibit, request)
-        with fonts_shared_while():
-            rendered, localised = render_fitted(exhibit, request)
-        rendered.pdf, _ = finish_pdf(rendered.pdf, get_profile(request.profile), request.bleed_mm)
-        return rendered, localised
+        # The child stays between renders, warm (fonts registered, templates compiled): see batch/resident.py.
+        return self.renderer.run(partial(render_preview, self.job.request), PREVIEW_LIMITS, self.name)
 
     def _show_pages(self, pdf: bytes, started: float, notify: Notify) -> None:
         document = pypdfium2.PdfDocument(pdf)
