@@ -5,8 +5,6 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-from rich.table import Table
-
 from .runner import BatchReport, JobOutcome
 
 if TYPE_CHECKING:
@@ -105,11 +103,15 @@ def progress_for(out: Console, err: Console) -> LogProgress:
     return BarProgress(out, err) if err.is_terminal else LogProgress(out, err)
 
 
-def summary_table(report: BatchReport) -> Table:
-    """Built, up to date, failed, not run and warnings, with the wall time."""
-    table = Table(title=None, show_header=True, header_style="bold", box=None, pad_edge=False)
-    for column in ("built", "up to date", "failed", "not run", "warnings", "time"):
-        table.add_column(column, justify="right")
+SUMMARY_COLUMNS = ("built", "up to date", "failed", "not run", "warnings", "time")
+
+
+def summary_table(report: BatchReport) -> str:
+    """Built, up to date, failed, not run and warnings, with the wall time: a header line and a line of counts, right-aligned.
+
+    Plain text, laid out as rich's borderless table was: an up-to-date build need not import rich's tables.
+    """
     counts = [len(report.with_status(s)) for s in ("built", "up to date", "failed", "not run")]  # type: ignore[arg-type]
-    table.add_row(*[str(c) for c in counts], str(report.warning_count), f"{report.seconds:.1f} s")
-    return table
+    values = [str(c) for c in counts] + [str(report.warning_count), f"{report.seconds:.1f} s"]
+    widths = [max(len(header), len(value)) for header, value in zip(SUMMARY_COLUMNS, values)]
+    return "\n".join("  ".join(cell.rjust(width) for cell, width in zip(row, widths)) for row in (SUMMARY_COLUMNS, values))
