@@ -15,10 +15,10 @@ from typing import Any
 
 from .confine import check_content_folder, readable_roots
 from .content.load import EXHIBIT_FILE, load_exhibit
-from .layout.design import FIT_ATTEMPTS, FIT_SHRINK, Design, design_context, finish_layout, load_design
+from .layout.design import FIT_ATTEMPTS, FIT_SHRINK, Design, design_context, finish_layout, load_design, overflow_error
 from .errors import BuildError, ContentError, Problem
 from .layout.fields import layout_prints, main_link, main_link_warning
-from .layout.fit import LayoutOverflow
+from .layout.fit import LayoutOverflow, Overflow
 from .content.i18n import LocalisedExhibit, language_name, localise, localised_text, second_language
 from .layout.templates import LayoutRequest, builtin_root, layout_search_path, render_layout_html, template_files
 from .content.model import Exhibit, Link, find_records
@@ -133,8 +133,13 @@ def render_exhibit_html(exhibit: Exhibit, request: BuildRequest, design: Design 
     return html, localised
 
 
-def render_fitted(exhibit: Exhibit, request: BuildRequest) -> tuple[RenderedPdf, LocalisedExhibit]:
-    """Render the PDF; while text in a fitted area overflows, shrink it and render again."""
+def render_fitted(exhibit: Exhibit, request: BuildRequest,
+                  overflowed: list[LayoutOverflow] | None = None) -> tuple[RenderedPdf, LocalisedExhibit]:
+    """Render the PDF; while text in a fitted area overflows, shrink it and render again.
+
+    With `overflowed`, a document that still overflows is returned as laid out, and the
+    LayoutOverflow a build raises is put in that list instead (the studio shows where).
+    """
     design = request_design(request)
     base_url = Path(request.content_dir).resolve().as_uri() + "/"
     scale = 1.0
@@ -144,15 +149,27 @@ def render_fitted(exhibit: Exhibit, request: BuildRequest) -> tuple[RenderedPdf,
         # Made anew for each attempt: the archive profile's attachments are read once, when written.
         options = PdfOptions(qr_error_correction=request.qr_error_correction,
                              weasyprint_options=profile_pdf_options(request.profile, request.content_dir))
+        found: list[Overflow] | None = [] if overflowed is not None else None
         try:
             rendered = render_pdf(html, base_url, sandbox_for(request, image_scaler_for(request, design)), options,
-                                  after_layout=partial(finish_layout, design=design))
-            return rendered, localised
+                                  after_layout=partial(finish_layout, design=design, overflows=found))
         except LayoutOverflow as overflow:
-            if attempt == FIT_ATTEMPTS - 1 or not any(o.fitted for o in overflow.overflows):
+            if not _may_shrink(overflow.overflows, attempt):
                 raise
             scale *= FIT_SHRINK
+            continue
+        if found and _may_shrink(found, attempt):
+            scale *= FIT_SHRINK
+            continue
+        if found and overflowed is not None:
+            overflowed.append(overflow_error(design, found))
+        return rendered, localised
     raise AssertionError("unreachable")
+
+
+def _may_shrink(overflows: list[Overflow], attempt: int) -> bool:
+    """Another attempt with smaller fitted text can help: attempts are left and a fitted area overflowed."""
+    return attempt < FIT_ATTEMPTS - 1 and any(o.fitted for o in overflows)
 
 
 FIRST_FIELDS_LISTED = 3

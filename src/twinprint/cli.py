@@ -214,7 +214,7 @@ def build(ctx: click.Context, content_dirs: tuple[Path, ...], layout: str, lang:
     if ctx.obj["debug"]:
         for outcome in report.failed:
             errors.print(outcome.traceback, markup=False, end="")
-    console.print(summary_table(report))
+    console.print(summary_table(report), markup=False)
     if report.interrupted:
         raise click.exceptions.Abort() from KeyboardInterrupt()
     if report.failed:

@@ -27,6 +27,7 @@ def builtin_root() -> Path:
     raise LayoutError(f"twinprint is installed without its layouts/ and fonts/ folders (looked beside {PACKAGE_DIR})")
 
 
+@lru_cache(maxsize=1)
 def installation_roots() -> tuple[Path, ...]:
     """The parts of twinprint's installation a document may read: layouts/ and fonts/, nothing else."""
     return ((builtin_root() / "layouts").resolve(), (builtin_root() / "fonts").resolve())

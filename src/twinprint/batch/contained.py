@@ -19,6 +19,7 @@ import sys
 import time
 import traceback
 from dataclasses import dataclass
+from functools import partial
 from multiprocessing.connection import Connection
 from typing import Any, Callable, TypeVar
 from urllib.parse import unquote, urlparse
@@ -89,93 +90,134 @@ def _report_figure(stage: str, url: str) -> None:
 
 def run_contained(function: Callable[[], T], limits: Limits, label: str) -> T:
     """`function()` in a forked child; its value, or its exception, comes back; a limit kills it (LimitExceeded)."""
-    reader, writer = multiprocessing.Pipe(duplex=False)
     allowed_mb = limits.memory_mb if limits.whole_process else max(limits.memory_mb, resident_mb() + limits.memory_mb - PREPARED_WORKER_MB)
-    parent = os.getpid()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - runs in the child, which never returns
-        reader.close()
-        _child(function, writer, parent, allowed_mb)
-    writer.close()
+    pid, reader = fork_child(partial(_child, function, allowed_mb=allowed_mb))
     try:
         return _supervise(pid, reader, allowed_mb, limits, label)
     finally:
         reader.close()
 
 
+def fork_child(body: Callable[[Connection, int], None], duplex: bool = False) -> tuple[int, Connection]:
+    """Fork a child that runs `body(its end of a pipe, this process's pid)` and never returns; its pid and this end."""
+    ours, theirs = multiprocessing.Pipe(duplex=duplex)  # one way: (reader, writer)
+    parent = os.getpid()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - runs in the child, which never returns
+        ours.close()
+        body(theirs, parent)
+    theirs.close()
+    return pid, ours
+
+
 def _child(function: Callable[[], Any], writer: Connection, parent: int, allowed_mb: float) -> None:
-    global _channel
     try:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-        die_with_parent(parent)
-        ceiling = int((_virtual_mb() + allowed_mb + ADDRESS_SPACE_HEADROOM_MB) * 2**20)
-        resource.setrlimit(resource.RLIMIT_AS, (ceiling, ceiling))
-        _channel = writer
-        report_figures_to(_report_figure)
-        try:
-            message: tuple[Any, ...] = ("value", function())
-        except BaseException as error:  # noqa: BLE001 - travels to the parent, which raises it
-            message = ("error", error, traceback.format_exc())
-        try:
-            writer.send(message)
-        except Exception as error:  # noqa: BLE001 - an exception that cannot be pickled
-            writer.send(("error", BuildError(f"{type(message[1]).__name__}: {message[1]}"), repr(error)))
+        start_child(writer, parent)
+        limit_address_space(allowed_mb)
+        answer(function, writer)
     finally:
         remove_own_folders()
         os._exit(0)
 
 
-def _kill(pid: int) -> None:
+def start_child(writer: Connection, parent: int) -> None:
+    """In a fresh render child: Ctrl-C is the parent's to handle, die with it, tell it which figure is being drawn."""
+    global _channel
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    die_with_parent(parent)
+    _channel = writer
+    report_figures_to(_report_figure)
+
+
+def limit_address_space(allowed_mb: float) -> None:
+    """The backstop: address space for `allowed_mb` more than now (soft limit, so a resident child can move it on)."""
+    ceiling = int((_virtual_mb() + allowed_mb + ADDRESS_SPACE_HEADROOM_MB) * 2**20)
+    resource.setrlimit(resource.RLIMIT_AS, (ceiling, resource.getrlimit(resource.RLIMIT_AS)[1]))
+
+
+def answer(function: Callable[[], Any], writer: Connection) -> None:
+    """Run `function` and send its value, or its exception and traceback, to the parent."""
+    try:
+        message: tuple[Any, ...] = ("value", function())
+    except BaseException as error:  # noqa: BLE001 - travels to the parent, which raises it
+        message = ("error", error, traceback.format_exc())
+    try:
+        writer.send(message)
+    except Exception as error:  # noqa: BLE001 - an exception that cannot be pickled
+        writer.send(("error", BuildError(f"{type(message[1]).__name__}: {message[1]}"), repr(error)))
+
+
+def kill(pid: int) -> None:
     try:
         os.kill(pid, signal.SIGKILL)
     except ProcessLookupError:
         pass
 
 
+@dataclass
+class Watched:
+    """What the parent saw of a child while waiting: its peak memory, and the figure it was drawing."""
+
+    peak_mb: float = 0.0
+    drawing: str | None = None
+
+
+def await_message(pid: int, reader: Connection, allowed_mb: float, limits: Limits, label: str, seen: Watched) -> tuple[Any, ...] | None:
+    """The child's answer ("value" or "error"), or None if it died; at a limit it is killed (LimitExceeded)."""
+    started = time.monotonic()
+    while True:
+        if reader.poll(POLL_S):
+            try:
+                received = reader.recv()
+            except EOFError:
+                return None
+            if received[0] != "figure":
+                return received
+            seen.drawing = received[1]
+            continue
+        seen.peak_mb = max(seen.peak_mb, resident_mb(pid))
+        elapsed = time.monotonic() - started
+        if seen.peak_mb > allowed_mb:
+            kill(pid)
+            raise LimitExceeded(f"{label}: stopped at the memory limit of {limits.memory_mb:g} MB{_while(seen.drawing)} "
+                                f"(killed after {elapsed:.1f} s at {seen.peak_mb:.0f} MB)")
+        if elapsed > limits.seconds:
+            kill(pid)
+            raise LimitExceeded(f"{label}: stopped after the time limit of {limits.seconds:g} s{_while(seen.drawing)}")
+
+
+def value_of(message: tuple[Any, ...]) -> Any:
+    """The child's value, or its exception raised here with the child's traceback as a note (for --debug)."""
+    if message[0] == "error":
+        error = message[1]
+        if isinstance(error, BaseException):
+            error.add_note(message[2])
+            raise error
+    return message[1]
+
+
+def died(label: str, status: int, seen: Watched) -> LimitExceeded:
+    return LimitExceeded(f"{label}: the render process died ({_how(status)}){_while(seen.drawing)}: out of memory, or a crash in a native library")
+
+
 def _supervise(pid: int, reader: Connection, allowed_mb: float, limits: Limits, label: str) -> Any:
     global last_report
     started = time.monotonic()
-    drawing: str | None = None
-    peak_mb = 0.0
-    message: tuple[Any, ...] | None = None
+    seen = Watched()
     try:
-        while message is None:
-            if reader.poll(POLL_S):
-                try:
-                    received = reader.recv()
-                except EOFError:
-                    break
-                if received[0] == "figure":
-                    drawing = received[1]
-                else:
-                    message = received
-                continue
-            peak_mb = max(peak_mb, resident_mb(pid))
-            elapsed = time.monotonic() - started
-            if peak_mb > allowed_mb:
-                _kill(pid)
-                raise LimitExceeded(f"{label}: stopped at the memory limit of {limits.memory_mb:g} MB{_while(drawing)} "
-                                    f"(killed after {elapsed:.1f} s at {peak_mb:.0f} MB)")
-            if elapsed > limits.seconds:
-                _kill(pid)
-                raise LimitExceeded(f"{label}: stopped after the time limit of {limits.seconds:g} s{_while(drawing)}")
+        message = await_message(pid, reader, allowed_mb, limits, label, seen)
     except BaseException:
-        _kill(pid)
+        kill(pid)
         raise
     finally:
         status = os.waitpid(pid, 0)[1]
         remove_folders_of(pid)  # a killed child could not remove its font copies itself
-        last_report = ChildReport(peak_mb, time.monotonic() - started)
+        last_report = ChildReport(seen.peak_mb, time.monotonic() - started)
     if message is None:
-        raise LimitExceeded(f"{label}: the render process died ({_how(status)}){_while(drawing)}: out of memory, or a crash in a native library")
-    if message[0] == "error":
-        error = message[1]
-        if isinstance(error, BaseException):
-            error.add_note(message[2])  # the child's traceback, for --debug
-            raise error
-    return message[1]
+        raise died(label, status, seen)
+    return value_of(message)
 
 
 def _shown(url: str) -> str:

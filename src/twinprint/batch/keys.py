@@ -18,7 +18,6 @@ import re
 import subprocess
 import sys
 from functools import lru_cache
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
@@ -27,7 +26,7 @@ from .. import __version__
 from ..request import BuildRequest
 from ..confine import is_readable
 from ..errors import TwinprintError
-from ..layout.lookup import BUILTIN_PREFIX, LAYOUT_ENTRY, builtin_root, layout_search_path, template_files
+from ..layout.lookup import BUILTIN_PREFIX, THEMES_FOLDER, LAYOUT_ENTRY, builtin_root, layout_search_path, template_files
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 # Where the request's files live; the key covers the files themselves, not where they are.
@@ -42,11 +41,22 @@ class FileHashes:
     hashes: a fresh checkout (new times) only makes the files be read once more.
     """
 
-    def __init__(self, remembered: dict[str, list] | None = None) -> None:
+    def __init__(self, remembered: dict[str, list] | None = None, themes: dict[str, list] | None = None) -> None:
         self._known: dict[Path, str | None] = {}
         self._listed: dict[Path, list[Path]] = {}
+        self._readable: dict[tuple[Path, Path, Path], bool] = {}
         # path -> [size, mtime_ns, ctime_ns, inode, sha256]; updated in place, so its owner can save it.
         self.remembered: dict[str, list] = remembered if remembered is not None else {}
+        # theme and search path -> [stamp of every theme file there, the files the theme reads] (theme_inputs).
+        self.themes: dict[str, list] = themes if themes is not None else {}
+        self.changed = False
+
+    def readable(self, path: Path, project_root: Path, content_dir: Path) -> bool:
+        """confine.is_readable for the project or the content folder, resolved once per run."""
+        key = (path, project_root, content_dir)
+        if key not in self._readable:
+            self._readable[key] = is_readable(path, project_root) or is_readable(path, content_dir)
+        return self._readable[key]
 
     def files_under(self, folder: Path) -> list[Path]:
         """visible_files(folder), listed once per run."""
@@ -61,8 +71,7 @@ class FileHashes:
 
     def _hash(self, path: Path) -> str | None:
         try:
-            stat = os.stat(path)
-            stamp = [stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino]
+            stamp = file_stamp(path)
             remembered = self.remembered.get(str(path))
             if remembered is not None and remembered[:4] == stamp:
                 return str(remembered[4])
@@ -71,7 +80,14 @@ class FileHashes:
         except OSError:
             return None
         self.remembered[str(path)] = stamp + [digest]
+        self.changed = True
         return digest
+
+
+def file_stamp(path: Path) -> list[int]:
+    """What make and git look at to tell a file changed without reading it: size, times, inode."""
+    stat = os.stat(path)
+    return [stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino]
 
 
 def visible_files(folder: Path) -> list[Path]:
@@ -145,15 +161,47 @@ def layout_files(layout: str, search_path: tuple[Path, ...]) -> tuple[Path, ...]
     return tuple(f for f in files if f in wanted or not belongs_to_other_layout(f))
 
 
-def theme_inputs(request: BuildRequest) -> list[Path]:
-    """The theme files the job reads (wherever they are: `--theme file.toml`, `extends`), its logo and font files."""
+def theme_inputs(request: BuildRequest, hashes: FileHashes | None = None) -> list[Path]:
+    """The theme files the job reads (wherever they are: `--theme file.toml`, `extends`), its logo and font files.
+
+    Reading a theme validates it (pydantic, slow to import); with `hashes`, the answer of the last
+    run is reused while every theme file the search path (or the given file) offers has its stamp.
+    """
+    search_path = tuple(layout_search_path(request.project_root))
+    if hashes is None:
+        return _read_theme_inputs(request.theme, search_path)
+    key = json.dumps([request.theme, [str(folder) for folder in search_path]])
+    stamp = _themes_stamp(request.theme, search_path)
+    known = hashes.themes.get(key)
+    if known is not None and known[0] == stamp:
+        return [Path(file) for file in known[1]]
+    files = _read_theme_inputs(request.theme, search_path)
+    hashes.themes[key] = [stamp, [str(file) for file in files]]
+    hashes.changed = True
+    return files
+
+
+def _read_theme_inputs(theme_name: str, search_path: tuple[Path, ...]) -> list[Path]:
     try:
         from ..layout.theme import load_theme
 
-        theme, files = load_theme(request.theme, tuple(layout_search_path(request.project_root)))
+        theme, files = load_theme(theme_name, search_path)
     except TwinprintError:
         return []  # the build reports it
     return [*files, *theme.files()]
+
+
+def _themes_stamp(theme_name: str, search_path: tuple[Path, ...]) -> str:
+    """Stamps of every file a theme lookup can find: each themes/ folder of the search path, and a theme given as a file."""
+    candidates = [Path(theme_name)] if theme_name.endswith(".toml") else []
+    candidates += [file for folder in search_path for file in sorted((folder / THEMES_FOLDER).glob("*"))]
+    stamps = []
+    for file in candidates:
+        try:
+            stamps.append([str(file), *file_stamp(file)])
+        except OSError:
+            stamps.append([str(file), None])
+    return hashlib.sha256(json.dumps(stamps).encode()).hexdigest()
 
 
 def static_inputs(request: BuildRequest, hashes: FileHashes) -> dict[str, str | None]:
@@ -163,8 +211,8 @@ def static_inputs(request: BuildRequest, hashes: FileHashes) -> dict[str, str | 
     """
     root = request.project_root
     search_path = tuple(layout_search_path(root))
-    files = hashes.files_under(Path(request.content_dir)) + list(layout_files(request.layout, search_path)) + theme_inputs(request)
-    readable = [f for f in files if is_readable(f, root) or is_readable(f, request.content_dir)]
+    files = hashes.files_under(Path(request.content_dir)) + list(layout_files(request.layout, search_path)) + theme_inputs(request, hashes)
+    readable = [f for f in files if hashes.readable(f, root, request.content_dir)]
     return {shown_path(f, root): hashes.of(f) for f in dict.fromkeys(readable)}
 
 
@@ -207,11 +255,32 @@ def environment() -> dict[str, str]:
     return {
         "twinprint": f"{__version__}+{code.hexdigest()[:16]}",
         # Read from the installed metadata: importing WeasyPrint costs a second, and an up-to-date build needs none of it.
-        "weasyprint": metadata.version("weasyprint"),
-        "pydyf": metadata.version("pydyf"),
+        "weasyprint": installed_version("weasyprint"),
+        "pydyf": installed_version("pydyf"),
         "python": f"{sys.version_info.major}.{sys.version_info.minor}",
         "fonts": fonts_digest(),
     }
+
+
+def installed_version(distribution: str) -> str:
+    """A distribution's version, from the name of its `<name>-<version>.dist-info` folder on sys.path.
+
+    The folder importlib.metadata would read first, without importing it (email, zipfile: a tenth of
+    an up-to-date build); importlib.metadata answers when no such folder is found (an egg, a zip).
+    """
+    wanted = re.sub(r"[-_.]+", "_", distribution).lower()
+    for folder in sys.path:
+        try:
+            names = os.listdir(folder or ".")
+        except OSError:
+            continue
+        for name in names:
+            stem, _, version = name.removesuffix(".dist-info").rpartition("-")
+            if name.endswith(".dist-info") and re.sub(r"[-_.]+", "_", stem).lower() == wanted:
+                return version
+    from importlib import metadata
+
+    return metadata.version(distribution)
 
 
 def fonts_digest() -> str:

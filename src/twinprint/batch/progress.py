@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import time
-
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
-from rich.table import Table
+from typing import TYPE_CHECKING
 
 from .runner import BatchReport, JobOutcome
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 MAX_NAMES_SHOWN = 3
 
@@ -66,6 +66,9 @@ class BarProgress(LogProgress):
     """For a terminal: a bar with done/total, the jobs running now, elapsed time and ETA; lines print above it."""
 
     def __init__(self, out: Console, err: Console) -> None:
+        # Imported here: a build with nothing to do prints no bar, and should not load one.
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
         super().__init__(out, err)
         self.bar = Progress(
             SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
@@ -100,11 +103,15 @@ def progress_for(out: Console, err: Console) -> LogProgress:
     return BarProgress(out, err) if err.is_terminal else LogProgress(out, err)
 
 
-def summary_table(report: BatchReport) -> Table:
-    """Built, up to date, failed, not run and warnings, with the wall time."""
-    table = Table(title=None, show_header=True, header_style="bold", box=None, pad_edge=False)
-    for column in ("built", "up to date", "failed", "not run", "warnings", "time"):
-        table.add_column(column, justify="right")
+SUMMARY_COLUMNS = ("built", "up to date", "failed", "not run", "warnings", "time")
+
+
+def summary_table(report: BatchReport) -> str:
+    """Built, up to date, failed, not run and warnings, with the wall time: a header line and a line of counts, right-aligned.
+
+    Plain text, laid out as rich's borderless table was: an up-to-date build need not import rich's tables.
+    """
     counts = [len(report.with_status(s)) for s in ("built", "up to date", "failed", "not run")]  # type: ignore[arg-type]
-    table.add_row(*[str(c) for c in counts], str(report.warning_count), f"{report.seconds:.1f} s")
-    return table
+    values = [str(c) for c in counts] + [str(report.warning_count), f"{report.seconds:.1f} s"]
+    widths = [max(len(header), len(value)) for header, value in zip(SUMMARY_COLUMNS, values)]
+    return "\n".join("  ".join(cell.rjust(width) for cell, width in zip(row, widths)) for row in (SUMMARY_COLUMNS, values))

@@ -9,7 +9,6 @@ the workers and still returns the report of what finished.
 
 from __future__ import annotations
 
-import concurrent.futures as cf
 import hashlib
 import signal
 import threading
@@ -21,12 +20,14 @@ from typing import TYPE_CHECKING, Any, Iterator, Literal, Protocol
 
 from ..request import BuildRequest, write_atomically
 from ..errors import BuildError
-from .bundle import ProjectBundle, make_bundle
 from .jobs import Job, Plan
 from .keys import FileHashes, environment, fetched_inputs, job_key, rehash_fetched, request_options, static_inputs
 from .state import BuildState, JobRecord
 
-if TYPE_CHECKING:  # the workers import the renderer: only a batch with stale jobs loads them
+if TYPE_CHECKING:  # the workers import the renderer: only a batch with stale jobs loads them (and the pool, the bundles)
+    import concurrent.futures as cf
+
+    from .bundle import ProjectBundle
     from .executors import JobExecutor
     from .worker import JobResult, JobTask
 
@@ -116,6 +117,7 @@ def _is_up_to_date(state: BuildState, pending: _Pending, hashes: FileHashes, env
 
 
 def _task(pending: _Pending, plan: Plan, timeout_s: float, bundles: dict[Path, ProjectBundle] | None, env: dict[str, str]) -> JobTask:
+    from .bundle import make_bundle
     from .worker import JobTask
 
     request: BuildRequest = pending.job.request
@@ -162,7 +164,7 @@ def _write_and_record(result: JobResult, pending: _Pending, state: BuildState, e
         raise BuildError(f"{output_dir / pending.job.name}: cannot write: {error.strerror or error}") from None
     fetched = fetched_inputs(result.fetched, pending.job.request.project_root)
     # Learn the stats of what the worker read (fonts, images), so the next check need not read them again.
-    rehash_fetched(fetched, pending.job.request.project_root, FileHashes(state.file_hashes))
+    rehash_fetched(fetched, pending.job.request.project_root, FileHashes(state.file_hashes, state.theme_inputs))
     state.record(pending.job.name, JobRecord(
         key=job_key(pending.files, dict(fetched), pending.options, env), files=pending.files, fetched=fetched,
         options=pending.options, environment=env, pages=result.pages, size=len(pdf), sha256=hashlib.sha256(pdf).hexdigest(),
@@ -177,8 +179,10 @@ def run_batch(plan: Plan, options: BatchOptions = BatchOptions(), progress: Prog
     started = time.perf_counter()
     report = BatchReport([JobOutcome(f.name, "failed", error=f.error, traceback=f.traceback) for f in plan.failures])
     state = BuildState.load(plan.output_dir)
-    hashes, env = FileHashes(state.file_hashes), environment()
+    hashes, env = FileHashes(state.file_hashes, state.theme_inputs), environment()
     fresh, stale = _split_up_to_date(plan, state, hashes, env, options.force)
+    if hashes.changed and not stale and state.records:
+        _save_quietly(state)  # what this check learned (a touched file's hash) spares the next one
     report.outcomes += [JobOutcome(job.name, "up to date", output=plan.output_dir / job.name) for job in fresh]
     up_to_date = len(report.with_status("up to date"))
     total = len(plan.jobs) + len(plan.failures)
@@ -209,10 +213,17 @@ def _split_up_to_date(plan: Plan, state: BuildState, hashes: FileHashes, env: di
     return fresh, stale
 
 
+def _save_quietly(state: BuildState) -> None:
+    try:
+        state.save()
+    except OSError:
+        pass  # only what the next check could reuse
+
+
 def up_to_date_names(plan: Plan) -> set[str]:
     """Names of the jobs `run_batch` would skip now (for displays such as the studio's)."""
     state = BuildState.load(plan.output_dir)
-    fresh, _ = _split_up_to_date(plan, state, FileHashes(state.file_hashes), environment())
+    fresh, _ = _split_up_to_date(plan, state, FileHashes(state.file_hashes, state.theme_inputs), environment())
     return {job.name for job in fresh}
 
 
@@ -226,6 +237,8 @@ def _longest_first(stale: list[_Pending], state: BuildState) -> list[_Pending]:
 
 def _build_stale(stale: list[_Pending], plan: Plan, options: BatchOptions, state: BuildState, env: dict[str, str],
                  report: BatchReport, progress: ProgressReporter) -> None:
+    import concurrent.futures as cf
+
     from .executors import open_executor
 
     timeout_s = options.timeout_s or plan.timeout_s
@@ -277,6 +290,8 @@ def _running_names(waiting: dict[cf.Future[JobResult], tuple[_Pending, int]], wo
 def _outcome_of(future: cf.Future[JobResult], pending: _Pending, generation: int, executor: JobExecutor, state: BuildState,
                 env: dict[str, str], resubmit: Any) -> JobOutcome | None:
     """The job's outcome, or None when it was sent again because its worker died."""
+    import concurrent.futures as cf
+
     try:
         result = future.result()
     except cf.BrokenExecutor:

@@ -44,11 +44,14 @@ class JobRecord:
 class BuildState:
     """The job records of one output folder, saved after each change."""
 
-    def __init__(self, output_dir: Path, records: dict[str, JobRecord], file_hashes: dict[str, list] | None = None) -> None:
+    def __init__(self, output_dir: Path, records: dict[str, JobRecord], file_hashes: dict[str, list] | None = None,
+                 theme_inputs: dict[str, list] | None = None) -> None:
         self.output_dir = Path(output_dir)
         self.records = records
         # Stat and hash of every input file read, so an unchanged file is not read again (keys.FileHashes).
         self.file_hashes = file_hashes or {}
+        # The files each theme reads, while its theme files keep their stamps (keys.theme_inputs).
+        self.theme_inputs = theme_inputs or {}
 
     @property
     def file(self) -> Path:
@@ -61,11 +64,12 @@ class BuildState:
             data = json.loads(file.read_text(encoding="utf-8"))
             records = {name: JobRecord(**entry) for name, entry in data["jobs"].items()}
             file_hashes = dict(data.get("file_hashes", {}))
+            theme_inputs = dict(data.get("theme_inputs", {}))
             if data.get("version") != STATE_VERSION:
-                records, file_hashes = {}, {}
+                records, file_hashes, theme_inputs = {}, {}, {}
         except (OSError, ValueError, KeyError, TypeError):
-            records, file_hashes = {}, {}
-        return cls(output_dir, records, file_hashes)
+            records, file_hashes, theme_inputs = {}, {}, {}
+        return cls(output_dir, records, file_hashes, theme_inputs)
 
     def record(self, name: str, entry: JobRecord) -> None:
         self.records[name] = entry
@@ -73,7 +77,7 @@ class BuildState:
 
     def save(self) -> None:
         data = {"version": STATE_VERSION, "jobs": {name: asdict(entry) for name, entry in sorted(self.records.items())},
-                "file_hashes": dict(sorted(self.file_hashes.items()))}
+                "file_hashes": dict(sorted(self.file_hashes.items())), "theme_inputs": dict(sorted(self.theme_inputs.items()))}
         write_atomically(self.file, (json.dumps(data, indent=1, ensure_ascii=False) + "\n").encode())
 
     def output_intact(self, name: str) -> bool:

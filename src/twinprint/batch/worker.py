@@ -85,7 +85,7 @@ def _tune_malloc() -> None:
         pass
 
 
-def _warm_up_fonts() -> None:
+def warm_up_fonts() -> None:
     """Render a line in every built-in face: the faces are registered once here and every job's child inherits them."""
     import weasyprint
 
@@ -116,7 +116,7 @@ def prepare_worker(coordinator_pid: int | None = None) -> None:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
     _tune_malloc()
     use_font_configuration(shared_font_configuration)
-    _warm_up_fonts()
+    warm_up_fonts()
 
 
 def _collect_files(scratch: Path) -> dict[str, bytes]:

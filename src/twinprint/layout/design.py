@@ -15,7 +15,7 @@ from typing import Any
 
 from weasyprint import Document
 
-from .fit import LayoutOverflow, find_overflows, fit_text_size
+from .fit import LayoutOverflow, Overflow, find_overflows, fit_text_size
 from ..errors import LayoutError
 from .paper import Paper, PageSettings, is_named_paper, padding_pages, page_settings, qr_side_mm, resolve_paper
 from .theme import Theme, load_theme
@@ -76,12 +76,18 @@ def keep_enough_notes_pages(document: Document, multiple: int) -> Document:
     return document.copy([page for index, page in enumerate(document.pages) if index not in drop])
 
 
-def finish_layout(document: Document, design: Design) -> Document:
-    """Raise LayoutOverflow if anything did not fit; pad to the page multiple with notes pages."""
-    overflows = find_overflows(document, design.settings.max_pages)
-    if overflows:
-        hint = f"on {design.paper.name} {design.paper.orientation}: shorten the text or choose a larger --paper"
-        raise LayoutOverflow(design.layout, overflows, hint)
+def overflow_error(design: Design, overflows: list[Overflow]) -> LayoutOverflow:
+    hint = f"on {design.paper.name} {design.paper.orientation}: shorten the text or choose a larger --paper"
+    return LayoutOverflow(design.layout, overflows, hint)
+
+
+def finish_layout(document: Document, design: Design, overflows: list[Overflow] | None = None) -> Document:
+    """Raise LayoutOverflow if anything did not fit (or, given a list, put the overflows there); pad to the page multiple with notes pages."""
+    found = find_overflows(document, design.settings.max_pages)
+    if found and overflows is not None:
+        overflows.extend(found)  # the studio shows the document as it overflows
+    elif found:
+        raise overflow_error(design, found)
     if design.settings.page_multiple > 1:
         document = keep_enough_notes_pages(document, design.settings.page_multiple)
     return document

@@ -109,6 +109,8 @@ class Overflow:
     by_mm: float
     page_index: int
     fitted: bool  # inside a data-fit element, so shrinking its text can help
+    # The printed box that reaches furthest out: left, top, right, bottom in CSS px from the page's top-left corner.
+    box_px: tuple[float, float, float, float] | None = None
 
     def describe(self) -> str:
         return f"{self.what} overflows {self.where} by {self.by_mm:.1f} mm (page {self.page_index + 1})"
@@ -135,20 +137,21 @@ class _Area:
         x, y = box.content_box_x(), box.content_box_y()
         return cls(x, y, x + box.width, y + box.height)
 
-    def excess_px(self, box: Any) -> float:
-        """How far a printed box reaches outside this area (0 when inside).
-
-        A line counts by its line box vertically (glyph boxes are taller than a tight
-        line-height) and by its text horizontally; an image by its border box.
-        """
+    def printed_extent(self, box: Any) -> tuple[float, float, float, float]:
+        """Left, top, right, bottom of a printed box: a line by its line box vertically (glyph boxes are
+        taller than a tight line-height) and by its text horizontally; an image by its border box."""
         if isinstance(box, boxes.LineBox):
             top, bottom = box.position_y, box.position_y + box.height
             texts = [b for b in box.descendants() if isinstance(b, boxes.TextBox) and b.text.strip()]
             left = min((b.position_x for b in texts), default=self.left)
             right = max((b.position_x + b.width for b in texts), default=self.right)
-        else:
-            left, top = box.border_box_x(), box.border_box_y()
-            right, bottom = left + box.border_width(), top + box.border_height()
+            return left, top, right, bottom
+        left, top = box.border_box_x(), box.border_box_y()
+        return left, top, left + box.border_width(), top + box.border_height()
+
+    def excess_px(self, box: Any) -> float:
+        """How far a printed box reaches outside this area (0 when inside)."""
+        left, top, right, bottom = self.printed_extent(box)
         return max(0.0, self.left - left, self.top - top, right - self.right, bottom - self.bottom)
 
 
@@ -196,21 +199,22 @@ def _page_overflows(page_index: int, page_box: Any) -> list[Overflow]:
     page_area = _Area.content_of(page_box)
     for area_box, element in _fit_areas(page_box):
         area = _Area.content_of(area_box)
-        excess, inner = max(((area.excess_px(b), inner) for b, inner in _printed_boxes(area_box, element)),
-                            key=lambda pair: pair[0], default=(0.0, element))
+        excess, inner, worst = max(((area.excess_px(b), inner, b) for b, inner in _printed_boxes(area_box, element)),
+                                   key=lambda found: found[0], default=(0.0, element, None))
         if excess > TOLERANCE_PX:
             what = _label(inner if inner is not None else element)
             where = f"the {element.get('data-fit')} area" if inner is not element else "its area"
-            overflows.append(Overflow(what, where, excess / PX_PER_MM, page_index, True))
+            overflows.append(Overflow(what, where, excess / PX_PER_MM, page_index, True, area.printed_extent(worst)))
     root = next((child for child in page_box.children if not isinstance(child, boxes.MarginBox)), None)
-    worst_by_element: dict[int, tuple[float, Any]] = {}
+    worst_by_element: dict[int, tuple[float, Any, Any]] = {}
     for box, element in _printed_boxes(root) if root is not None else ():
         excess = page_area.excess_px(box)
         key = id(element)
-        if excess > TOLERANCE_PX and excess > worst_by_element.get(key, (0.0, None))[0]:
-            worst_by_element[key] = (excess, element)
-    for excess, element in worst_by_element.values():
-        overflows.append(Overflow(_label(element) if element is not None else "text", "the page area", excess / PX_PER_MM, page_index, False))
+        if excess > TOLERANCE_PX and excess > worst_by_element.get(key, (0.0, None, None))[0]:
+            worst_by_element[key] = (excess, element, box)
+    for excess, element, box in worst_by_element.values():
+        overflows.append(Overflow(_label(element) if element is not None else "text", "the page area", excess / PX_PER_MM, page_index, False,
+                                  page_area.printed_extent(box)))
     return overflows + _margin_overflows(page_index, page_box)
 
 

@@ -9,6 +9,8 @@ from ..confine import builtin_root, is_readable
 LAYOUT_ENTRY = "layout.html"
 # `builtin/<name>` always names the built-in template, whatever the project overrides.
 BUILTIN_PREFIX = "builtin"
+# Where themes live in each folder of the search path (layout/theme.py reads them).
+THEMES_FOLDER = "themes"
 
 
 def layout_search_path(project_root: Path) -> list[Path]:

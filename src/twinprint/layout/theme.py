@@ -18,9 +18,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from ..confine import is_readable
 from ..errors import LayoutError
-from .lookup import project_root_of
+from .lookup import THEMES_FOLDER, project_root_of
 
-THEMES_FOLDER = "themes"
 DEFAULT_THEME = "default"
 NAME_RE = re.compile(r"^[a-z][a-z0-9-]*$")
 # Colours are written into CSS: allow colour syntax only (hex, functions, names), nothing that ends a rule.

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from typing import Iterable
 
 from .marks import Box, mm
@@ -44,6 +44,16 @@ class GeometryProblem:
     severity: str
     message: str
     page: int  # 1-based
+    box: Box | None = None  # where on the page, in PDF points (the studio draws it)
+
+    def details(self) -> tuple[tuple[str, str], ...]:
+        """The box as a Finding's details: ("box", "left bottom right top")."""
+        return (("box", " ".join(f"{v:.2f}" for v in astuple(self.box))),) if self.box else ()
+
+
+def around(glyphs: Iterable[Glyph]) -> Box:
+    boxes = [g.box for g in glyphs]
+    return Box(min(b.left for b in boxes), min(b.bottom for b in boxes), max(b.right for b in boxes), max(b.top for b in boxes))
 
 
 def geometry_problems(pdf_bytes: bytes, content_texts: tuple[tuple[str, str], ...] = (),
@@ -102,7 +112,7 @@ def hidden_text(page: PageGeometry, fields: FieldFinder) -> list[GeometryProblem
         where = f"under a {cover}" if cover else "clipped, or drawn in the colour behind it"
         share = "" if len(hidden) == len(line.inked) else f" ({len(hidden)} of {len(line.inked)} characters)"
         problems.append(GeometryProblem("error", f"text {_quoted(text)}{fields.describe(text)} is hidden{share}: {where}",
-                                        page.index + 1))
+                                        page.index + 1, around(hidden)))
     return problems
 
 
@@ -139,7 +149,8 @@ def overprinted_text(page: PageGeometry, fields: FieldFinder) -> list[GeometryPr
     for first, second in sorted(clashes):
         above, below = page.lines[first].text, page.lines[second].text
         problems.append(GeometryProblem("error", f"text {_quoted(below)}{fields.describe(below)} overprints "
-                                        f"{_quoted(above)}{fields.describe(above)}", page.index + 1))
+                                        f"{_quoted(above)}{fields.describe(above)}", page.index + 1,
+                                        around(page.lines[first].inked + page.lines[second].inked)))
     return problems
 
 
@@ -172,7 +183,7 @@ def text_outside_safe_area(page: PageGeometry, fields: FieldFinder) -> list[Geom
             in_figure = all(any(d.kind == "figure" and d.box.contains(g.box, 0.5) for d in page.drawings) for g in out)
             problems.append(GeometryProblem("warning" if in_figure else "error",
                                             f"text {_quoted(text)}{fields.describe(text)}{' in a figure' * in_figure} {what}",
-                                            page.index + 1))
+                                            page.index + 1, around(out)))
     return problems
 
 

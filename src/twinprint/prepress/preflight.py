@@ -488,7 +488,7 @@ def preflight_pdf(pdf_bytes: bytes, name: str, context: PreflightContext = Prefl
                 "inks": lambda: inks.check_total_ink(ink_pages, profile),
                 "small text": lambda: smalltext.check_small_text(pdf, profile, context.content_texts, context.chosen_cmyk),
                 **_independent_checks(document, pdf, profile, context),
-                "geometry": lambda: [Finding(p.severity, "geometry", p.message, (p.page,))
+                "geometry": lambda: [Finding(p.severity, "geometry", p.message, (p.page,), p.details())
                                      for p in geometry_problems(pdf_bytes, context.content_texts, context.sections, context.laid_out)],
             }
             for check, run in checks.items():

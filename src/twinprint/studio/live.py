@@ -14,20 +14,24 @@ import io
 import threading
 import time
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Callable
 
 import pypdfium2
 
-from ..batch.contained import Limits, run_contained
+from ..batch.contained import Limits
 from ..batch.fonts import fonts_shared_while
 from ..batch.manifest import DEFAULT_MEMORY_LIMIT_MB, DEFAULT_TIMEOUT_S
 from ..batch.jobs import Job
+from ..batch.resident import ResidentChild
+from ..request import BuildRequest
 from ..build import check_request, preflight_built, render_fitted
 from ..content.load import load_exhibit
 from ..errors import TwinprintError
 from ..layout.lookup import layout_search_path
 from ..layout.paper import page_settings
-from ..prepress.preflight import PreflightFailed, PreflightReport
+from ..layout.fit import LayoutOverflow, Overflow
+from ..prepress.preflight import Finding, PreflightFailed, PreflightReport
 from ..prepress.preview import render_page
 from ..prepress.profiles import finish_pdf, get_profile
 from .marks import Mark, report_marks
@@ -35,6 +39,35 @@ from .marks import Mark, report_marks
 DEFAULT_PAGE_PX = 1000
 PAGE_PX_LIMITS = (300, 2400)
 Notify = Callable[[dict[str, Any]], None]
+
+
+PREVIEW_LIMITS = Limits(DEFAULT_MEMORY_LIMIT_MB, DEFAULT_TIMEOUT_S, whole_process=False)
+
+
+@dataclass(frozen=True)
+class Overflowed:
+    """A document that does not fit, shown as laid out: the build's one-line error and what overflowed where."""
+
+    message: str
+    overflows: tuple[Overflow, ...]
+
+    def findings(self) -> list[Finding]:
+        """Each overflow as a preflight-like finding on its page, with the box of what reaches out."""
+        return [Finding("error", "fit", overflow.describe(), (overflow.page_index + 1,),
+                        (("box_px", " ".join(f"{v:.2f}" for v in overflow.box_px)),) if overflow.box_px else ())
+                for overflow in self.overflows]
+
+
+def render_preview(request: BuildRequest) -> tuple[Any, Any, Overflowed | None]:
+    """The document's finished PDF, its localised content, and what overflowed if it does not fit (runs in the render child)."""
+    exhibit = load_exhibit(request.content_dir)
+    check_request(exhibit, request)
+    overflowed: list[LayoutOverflow] = []
+    with fonts_shared_while():
+        rendered, localised = render_fitted(exhibit, request, overflowed)
+    rendered.pdf, _ = finish_pdf(rendered.pdf, get_profile(request.profile), request.bleed_mm)
+    # The exception itself does not cross the pipe (its arguments are not the message it was made with).
+    return rendered, localised, Overflowed(overflowed[0].message, tuple(overflowed[0].overflows)) if overflowed else None
 
 
 def page_px_for(asked: int | None) -> int:
@@ -60,9 +93,12 @@ class LiveDocument:
 
     job: Job
     page_px: int = DEFAULT_PAGE_PX
+    # The warm render process every document of the studio shares (made here when none is given).
+    renderer: ResidentChild = field(default_factory=ResidentChild)
     pdf: bytes | None = None
     pages: list[PageImage] = field(default_factory=list)
     error: str | None = None
+    overflowing: bool = False  # the error is an overflow, and the pages shown are the overflowing ones
     building: bool = False
     report: PreflightReport | None = None
     marks: list[Mark] = field(default_factory=list)
@@ -88,7 +124,7 @@ class LiveDocument:
     def state(self) -> dict[str, Any]:
         """What the browser needs to draw the document (JSON)."""
         return {
-            "job": self.name, "error": self.error, "building": self.building, "spreads": self.spreads,
+            "job": self.name, "error": self.error, "overflowing": self.overflowing, "building": self.building, "spreads": self.spreads,
             "pages": [{"n": n, "v": p.version, "w": p.width_px, "h": p.height_px} for n, p in enumerate(self.pages, 1)],
             "findings": self.findings_state(), "seconds": round(self.render_seconds, 3), "builds": self.builds,
         }
@@ -105,31 +141,24 @@ class LiveDocument:
         started = time.perf_counter()
         self.building = True
         try:
-            rendered, localised = self._render()
+            rendered, localised, overflowed = self._render()
         except TwinprintError as error:
             self.building = False
-            self.error = error.message
+            self.error, self.overflowing = error.message, False
             notify({"type": "error", "job": self.name, "message": error.message})
             return
-        self.error = None
+        self.error, self.overflowing = (overflowed.message, True) if overflowed else (None, False)
         self.builds += 1
         self._show_pages(rendered.pdf, started, notify)
-        self._preflight(rendered, localised, notify)
+        if overflowed:  # the build fails; the pages show where, and the overflows are marked on them
+            notify({"type": "error", "job": self.name, "message": overflowed.message, "shown": True})
+        self._preflight(rendered, localised, notify, overflowed.findings() if overflowed else [])
         self.building = False
 
-    def _render(self) -> tuple[Any, Any]:
+    def _render(self) -> tuple[Any, Any, Overflowed | None]:
         # In a contained child, like every render: a runaway figure is killed at the limits, the studio lives on.
-        limits = Limits(DEFAULT_MEMORY_LIMIT_MB, DEFAULT_TIMEOUT_S, whole_process=False)
-        return run_contained(self._render_here, limits, self.name)
-
-    def _render_here(self) -> tuple[Any, Any]:
-        request = self.job.request
-        exhibit = load_exhibit(request.content_dir)
-        check_request(exhibit, request)
-        with fonts_shared_while():
-            rendered, localised = render_fitted(exhibit, request)
-        rendered.pdf, _ = finish_pdf(rendered.pdf, get_profile(request.profile), request.bleed_mm)
-        return rendered, localised
+        # The child stays between renders, warm (fonts registered, templates compiled): see batch/resident.py.
+        return self.renderer.run(partial(render_preview, self.job.request), PREVIEW_LIMITS, self.name)
 
     def _show_pages(self, pdf: bytes, started: float, notify: Notify) -> None:
         document = pypdfium2.PdfDocument(pdf)
@@ -170,7 +199,7 @@ class LiveDocument:
         notify({"type": "pages", "job": self.name, "count": count, "changed": changed, "pages": pages,
                 "spreads": self.spreads, "seconds": round(self.render_seconds, 3)})
 
-    def _preflight(self, rendered: Any, localised: Any, notify: Notify) -> None:
+    def _preflight(self, rendered: Any, localised: Any, notify: Notify, fit_findings: list[Finding]) -> None:
         request = self.job.request
         try:
             report = preflight_built(request, rendered, localised, self.job.request.output_dir / self.name)
@@ -179,6 +208,7 @@ class LiveDocument:
         except TwinprintError as error:
             notify({"type": "error", "job": self.name, "message": error.message})
             return
+        report.findings[:0] = fit_findings
         self.report = report
         self.marks = report_marks(rendered.pdf, report, rendered.qr_codes)
         notify({"type": "findings", "job": self.name, **(self.findings_state() or {})})

@@ -3,9 +3,12 @@
 Preflight reports what is wrong and on which page; this module finds the
 rectangle of each located finding on the finished PDF, read back with pdfium:
 the characters printed as .notdef boxes, the text or figure crossing the trim,
-the QR code that does not decode or is too small. Boxes are fractions of the
-page's trim box (0..1 from its top-left corner), the area a page image shows.
-Findings without a place (a font not embedded, a page count) get no mark.
+the QR code that does not decode or is too small; geometry findings (hidden,
+overprinted, cut text) carry their box, read back by preflight itself; an overflow
+(the studio shows a document that does not fit) the box of what reaches out.
+Boxes are fractions of the page's trim box (0..1 from its top-left corner), the
+area a page image shows. Findings without a place (a font not embedded, a page
+count) get no mark.
 """
 
 from __future__ import annotations
@@ -83,15 +86,26 @@ def trim_boxes(page: pypdfium2.PdfPage, message: str) -> list[Box]:
             if (problem := _crossing(kind, box, trim, bleed)) and problem.split(":", 1)[1] == message]
 
 
-def qr_boxes(page: pypdfium2.PdfPage, page_index: int, qr_codes: Iterable[Any], message: str) -> list[Box]:
-    """Where the build placed the QR code the finding names (placements are CSS px from the media box's top-left)."""
+def css_px_box(page: pypdfium2.PdfPage, left: float, top: float, right: float, bottom: float) -> Box:
+    """A box laid out by WeasyPrint (CSS px from the media box's top-left) in PDF points."""
     media = Box(*page.get_mediabox())
-    boxes = []
-    for code in qr_codes:
-        if code.page_index == page_index and f"QR code for {code.url} " in message:
-            left, top, side = (media.left + code.x_px * CSS_PX_TO_PT, media.top - code.y_px * CSS_PX_TO_PT, code.side_px * CSS_PX_TO_PT)
-            boxes.append(Box(left, top - side, left + side, top).grown(TOLERANCE_PT))
-    return boxes
+    return Box(media.left + left * CSS_PX_TO_PT, media.top - bottom * CSS_PX_TO_PT, media.left + right * CSS_PX_TO_PT, media.top - top * CSS_PX_TO_PT)
+
+
+def qr_boxes(page: pypdfium2.PdfPage, page_index: int, qr_codes: Iterable[Any], message: str) -> list[Box]:
+    """Where the build placed the QR code the finding names."""
+    return [css_px_box(page, code.x_px, code.y_px, code.x_px + code.side_px, code.y_px + code.side_px).grown(TOLERANCE_PT)
+            for code in qr_codes if code.page_index == page_index and f"QR code for {code.url} " in message]
+
+
+def detail_box(page: pypdfium2.PdfPage, finding: Finding) -> list[Box]:
+    """The box a finding carries: "box" in PDF points (geometry), "box_px" in CSS px (an overflow)."""
+    details = dict(finding.details)
+    if "box" in details:
+        return [Box(*(float(v) for v in details["box"].split()))]
+    if "box_px" in details:
+        return [css_px_box(page, *(float(v) for v in details["box_px"].split()))]
+    return []
 
 
 def finding_boxes(page: pypdfium2.PdfPage, page_index: int, finding: Finding, qr_codes: Iterable[Any]) -> list[Box]:
@@ -101,7 +115,7 @@ def finding_boxes(page: pypdfium2.PdfPage, page_index: int, finding: Finding, qr
         return trim_boxes(page, finding.message)
     if finding.check == "qr":
         return qr_boxes(page, page_index, qr_codes, finding.message)
-    return []
+    return detail_box(page, finding)
 
 
 def report_marks(pdf_bytes: bytes, report: PreflightReport, qr_codes: Iterable[Any] = ()) -> list[Mark]:

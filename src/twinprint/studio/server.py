@@ -26,13 +26,15 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from ..batch.jobs import Job
+from ..batch.resident import ResidentChild
+from ..batch.worker import warm_up_fonts
 from ..errors import TwinprintError, UsageError
 from ..prepress.diff import diff_pdfs, report_html
 from ..request import write_atomically
 from ..watch import _DependencyFilter, watched_folders
 from .board import JobBoard
 from .events import Broadcaster
-from .live import LiveDocument, page_px_for
+from .live import PREVIEW_LIMITS, LiveDocument, page_px_for
 
 HERE = Path(__file__).parent
 APPROVED_FOLDER = ".approved"
@@ -52,6 +54,7 @@ class Studio:
         self.events = Broadcaster()
         self.board = JobBoard(self.project_root, self.events.publish)
         self.documents: dict[str, LiveDocument] = {}
+        self.renderer = ResidentChild()  # started and used by the builder thread only
         self._queue: queue.Queue[str] = queue.Queue()
         self._queued: set[str] = set()
         self._lock = threading.Lock()
@@ -69,7 +72,7 @@ class Studio:
                 job = self.board.job(name)
                 if job is None:
                     return None
-                live = self.documents[name] = LiveDocument(job, page_px_for(page_px))
+                live = self.documents[name] = LiveDocument(job, page_px_for(page_px), self.renderer)
                 self.rebuild(name)
             elif live.stale:
                 live.stale = False
@@ -91,6 +94,20 @@ class Studio:
             self._queue.put(name)
 
     def _build_forever(self) -> None:
+        try:
+            self._warm_up()
+            self._build_until_stopped()
+        finally:
+            self.renderer.stop()
+
+    def _warm_up(self) -> None:
+        """Register the built-in faces in the render child before the first document asks (it forks from this thread)."""
+        try:
+            self.renderer.run(warm_up_fonts, PREVIEW_LIMITS, "studio warm-up")
+        except TwinprintError:
+            pass  # the first document's render starts a fresh child and reports what is wrong
+
+    def _build_until_stopped(self) -> None:
         while not self.stop.is_set():
             try:
                 name = self._queue.get(timeout=0.2)
@@ -284,3 +301,4 @@ def serve(project_root: Path, host: str = "127.0.0.1", port: int = 8000, open_br
         server.run()
     finally:
         studio.stop.set()
+        studio.renderer.stop()  # before this process ends: a killed child could not remove its font copies

@@ -30,8 +30,9 @@ if (cards) {
 const banner = document.getElementById("banner");
 const columns = Array.from(document.querySelectorAll("section.doc"));
 
-function showError(job, message) {
-  banner.textContent = (columns.length > 1 ? job + ": " : "") + message + " (the last good pages stay shown)";
+function showError(job, message, shown) {
+  const pages = shown ? " (the pages show it, marked)" : " (the last good pages stay shown)";
+  banner.textContent = (columns.length > 1 ? job + ": " : "") + message + pages;
   banner.dataset.job = job;
   banner.hidden = false;
 }
@@ -124,7 +125,7 @@ async function openColumn(column) {
   const px = Math.round(width * (window.devicePixelRatio || 1));
   const state = await (await fetch(`/state/${quote(column.dataset.job)}?px=${px}`)).json();
   if (state.pages.length) showPages(column, { pages: state.pages, spreads: state.spreads, seconds: state.seconds });
-  if (state.error) showError(column.dataset.job, state.error);
+  if (state.error) showError(column.dataset.job, state.error, state.overflowing);
   if (state.pages.length) showFindings(column, state.findings);
 }
 
@@ -138,7 +139,7 @@ columns.forEach((column) => {
   handlers.push((event) => {
     if (event.job !== column.dataset.job) return;
     if (event.type === "pages") { clearError(event.job); showPages(column, event); }
-    else if (event.type === "error") showError(event.job, event.message);
+    else if (event.type === "error") showError(event.job, event.message, event.shown);
     else if (event.type === "findings") showFindings(column, event);
   });
 });

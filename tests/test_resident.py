@@ -1,0 +1,89 @@
+"""The studio's warm render child: it stays between calls, yet every call is still stopped at its limits from outside."""
+
+from __future__ import annotations
+
+import os
+import time
+from functools import partial
+
+import pytest
+
+from twinprint.batch.contained import LimitExceeded, Limits, resident_mb
+from twinprint.batch.resident import RETIRE_AT, ResidentChild
+from twinprint.errors import BuildError
+from twinprint.render.fontfolders import font_cache_root
+
+_calls = 0
+
+
+def count_calls() -> tuple[int, int]:
+    """This process's id and how many calls it has answered: what a warm child keeps."""
+    global _calls
+    _calls += 1
+    return os.getpid(), _calls
+
+
+def grow_without_end() -> None:
+    kept = []
+    while True:
+        kept.append(b"x" * (8 << 20))  # written, so resident
+
+
+def fail() -> None:
+    raise BuildError("content/x/exhibit.yaml: title: expected text")
+
+
+@pytest.fixture
+def child():
+    resident = ResidentChild()
+    yield resident
+    resident.stop()
+
+
+# An allowance above this process's size: a child of it is never retired for what it inherited (RETIRE_AT).
+LIMITS = Limits(memory_mb=max(120.0, resident_mb()), seconds=20, whole_process=False)
+
+
+def test_calls_share_one_warm_child_and_errors_come_back(child: ResidentChild) -> None:
+    first_pid, first = child.run(count_calls, LIMITS, "job")
+    second_pid, second = child.run(count_calls, LIMITS, "job")
+    assert first_pid == second_pid == child.pid != os.getpid()
+    assert (first, second) == (1, 2)  # the child remembered the first call
+    with pytest.raises(BuildError, match="title: expected text"):
+        child.run(fail, LIMITS, "job")
+    assert child.run(count_calls, LIMITS, "job") == (first_pid, 3)  # an error is an answer, not a death
+
+
+def test_a_runaway_call_is_killed_at_the_memory_and_time_limits_and_the_next_gets_a_fresh_child(child: ResidentChild) -> None:
+    warm_pid, _ = child.run(count_calls, LIMITS, "job")
+    with pytest.raises(LimitExceeded, match=f"poster: stopped at the memory limit of {LIMITS.memory_mb:g} MB"):
+        child.run(grow_without_end, LIMITS, "poster")
+    with pytest.raises(ProcessLookupError):
+        os.kill(warm_pid, 0)  # killed and reaped
+    fresh_pid, calls = child.run(count_calls, LIMITS, "job")
+    assert fresh_pid != warm_pid and calls == 1
+    started = time.monotonic()
+    with pytest.raises(LimitExceeded, match="stopped after the time limit of 0.3 s"):
+        child.run(partial(time.sleep, 30), Limits(LIMITS.memory_mb, 0.3, whole_process=False), "poster")
+    assert time.monotonic() - started < 5
+
+
+def test_stop_ends_the_child_with_its_font_copies_and_refuses_later_calls(child: ResidentChild) -> None:
+    pid, _ = child.run(count_calls, LIMITS, "job")
+    copies = font_cache_root() / f"{pid}-fonts-test"
+    copies.mkdir(parents=True)  # as WeasyPrint's font copies of that child
+    child.stop()
+    assert not copies.exists()
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+    with pytest.raises(BuildError, match="stopped"):
+        child.run(count_calls, LIMITS, "job")
+
+
+def test_a_child_grown_past_twice_the_allowance_is_replaced_after_answering(child: ResidentChild) -> None:
+    pid, _ = child.run(count_calls, LIMITS, "job")
+    small = Limits(resident_mb(pid) / (RETIRE_AT + 0.5), 20, whole_process=False)  # the child already holds more than twice it
+    assert child.run(count_calls, small, "job") == (pid, 2)  # answered: its growth was within the allowance
+    assert child.pid is None
+    fresh, calls = child.run(count_calls, LIMITS, "job")
+    assert fresh != pid and calls == 1
