@@ -84,10 +84,17 @@ def leftover_temporary_files(folder: Path) -> list[str]:
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     import multiprocessing.util
     import shutil
+    import time
 
     if _PRIVATE_TMP is None:
         return
     left = leftover_temporary_files(_PRIVATE_TMP)
+    # With `pytest -n`, a worker may still be exiting (its atexit handlers stop render children, then remove their copies).
+    for _ in range(20):
+        if not left:
+            break
+        time.sleep(0.5)
+        left = leftover_temporary_files(_PRIVATE_TMP)
     # Removed at the very end: multiprocessing removes its own folder in it at exit (priority -100), then this runs.
     multiprocessing.util.Finalize(None, shutil.rmtree, args=(_PRIVATE_TMP, True), exitpriority=-200)
     if left:

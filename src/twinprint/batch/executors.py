@@ -20,7 +20,7 @@ import tempfile
 from typing import Protocol
 
 from ..errors import UsageError
-from ..render.fontfolders import remove_folders_of_ended_processes
+from ..render.fontfolders import remove_folders_of, remove_folders_of_ended_processes
 from .worker import JobResult, JobTask, prepare_worker, run_job
 
 CLUSTER_CONNECT_TIMEOUT_S = 20.0
@@ -125,7 +125,11 @@ class LocalPool:
                 process.kill()
 
     def close(self) -> None:
+        workers = list((getattr(self._pool, "_processes", None) or {}).keys())
         self._pool.shutdown(wait=True)
+        # Pool workers end with os._exit (no atexit): their font copies go with them here, not at the next run.
+        for pid in workers:
+            remove_folders_of(pid)
 
 
 class DaskCluster:
