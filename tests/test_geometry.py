@@ -132,3 +132,16 @@ def test_seed_catalogue_cover_shows_its_anniversary_line(build_once):
     cover = read_geometry(result.output.read_bytes())[0]
     line = next(l for l in cover.lines if l.text == "40 years of twinning")
     assert all(g.visible for g in line.inked)
+
+
+def test_figure_pushed_to_the_next_page_leaves_its_page_half_empty():
+    """A figure too tall for the rest of the page moves whole to the next one: the page above is reported, with the figure's field."""
+    def document(figure_mm: float) -> bytes:
+        figure = f'<figure id="figure-bridge" style="margin: 0"><img src="{png_data_uri(40, 40)}" style="height: {figure_mm}mm"></figure>'
+        return pdf_of(f'<h2 id="river" style="margin: 0">River</h2><p>{LOREM}</p>{figure}<p>{LOREM * 3}</p>')
+
+    sections = (SectionFigures("intro", ()), SectionFigures("river", ("figure-bridge",)))
+    found = [m for m in messages(document(62), sections=sections) if "opens page" in m]
+    assert len(found) == 1 and found[0].startswith("error p1: page 1 ends at ")
+    assert "figure 'bridge' (field sections[1].figures[0]) did not fit the" in found[0] and found[0].count("opens page 2") == 1
+    assert [m for m in messages(document(30), sections=sections) if "opens page" in m] == []

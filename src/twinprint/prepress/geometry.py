@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Iterable
 
 from .marks import Box, mm
+from .pagebody import body_lines, body_size, is_designed
 from .pagegeometry import Glyph, Line, PageGeometry, read_geometry
 
 SAFE_AREA_MM = 3.0
@@ -22,13 +23,9 @@ SAFE_AREA_MM = 3.0
 OVERPRINT_SHARE = 0.3
 # Share of the page's height a page of a multi-page document must fill.
 MIN_FILL = 0.25
-# Lines in this share of the page's height at its top or bottom, set smaller than the text, are running heads and folios.
-FURNITURE_BAND = 0.12
 # A gap between lines over this many line pitches separates paragraphs.
 PARAGRAPH_GAP = 1.6
 LEADER_RE = re.compile(r"^[.·…\s]*\d{1,4}$")
-# A page holding an element whose id starts so is sparse by design (cover, notes, back cover, personal pages).
-DESIGNED_PAGE_PREFIXES = ("designed-", "tp-personal-")
 
 
 @dataclass(frozen=True)
@@ -49,9 +46,11 @@ class GeometryProblem:
 def geometry_problems(pdf_bytes: bytes, content_texts: tuple[tuple[str, str], ...] = (),
                       sections: tuple[SectionFigures, ...] = (), laid_out: bool = True) -> list[GeometryProblem]:
     """Every geometry problem of one PDF; page fill, orphans and widows only for a document `laid_out` from content."""
+    from .pushedfigures import pushed_figures  # it builds on this module's problems and sections
+
     pages = read_geometry(pdf_bytes)
     fields = FieldFinder(content_texts)
-    body_size = _body_size(pages)
+    size = body_size(pages)
     problems: list[GeometryProblem] = []
     for page in pages:
         problems += hidden_text(page, fields)
@@ -59,8 +58,9 @@ def geometry_problems(pdf_bytes: bytes, content_texts: tuple[tuple[str, str], ..
         problems += text_outside_safe_area(page, fields)
         problems += stray_leaders(page)
     if laid_out and len(pages) > 1:
-        problems += underfull_pages(pages, body_size)
-        problems += orphans_and_widows(pages, body_size, fields)
+        problems += underfull_pages(pages, size)
+        problems += orphans_and_widows(pages, size, fields)
+        problems += pushed_figures(pages, size, sections)
     problems += separated_figures(pages, sections)
     return problems
 
@@ -196,32 +196,9 @@ def stray_leaders(page: PageGeometry) -> list[GeometryProblem]:
 
 # --- pages and paragraphs -----------------------------------------------------------------------
 
-def is_designed(page: PageGeometry) -> bool:
-    return any(a.name.startswith(DESIGNED_PAGE_PREFIXES) for a in page.anchors)
-
-
-def _body_size(pages: list[PageGeometry]) -> float:
-    """The size most characters are set in: the running text."""
-    counts: dict[float, int] = defaultdict(int)
-    for page in pages:
-        for line in page.lines:
-            counts[round(line.size_pt, 1)] += len(line.inked)
-    return max(counts, key=counts.__getitem__) if counts else 0.0
-
-
-def _is_furniture(line: Line, page: PageGeometry, body_size: float) -> bool:
-    band = page.trim.height * FURNITURE_BAND
-    outer = line.box.bottom > page.trim.top - band or line.box.top < page.trim.bottom + band
-    return outer and line.size_pt < body_size * 0.95
-
-
-def _body_lines(page: PageGeometry, body_size: float) -> list[Line]:
-    return [line for line in page.lines if not _is_furniture(line, page, body_size)]
-
-
 def _fill(page: PageGeometry, body_size: float) -> float:
     """Share of the page's height from its first to its last text line or drawing (running heads and folios aside)."""
-    spans = [(line.box.bottom, line.box.top) for line in _body_lines(page, body_size)]
+    spans = [(line.box.bottom, line.box.top) for line in body_lines(page, body_size)]
     spans += [(d.box.bottom, d.box.top) for d in page.drawings if d.box.width > 2 and d.box.height > 2]
     if not page.trim.height:
         return 1.0
@@ -243,7 +220,7 @@ def underfull_pages(pages: list[PageGeometry], body_size: float) -> list[Geometr
             continue
         chapter_end = page.index + 1 in openers
         severity = "warning" if chapter_end else "error"
-        last = _body_lines(page, body_size)
+        last = body_lines(page, body_size)
         tail = f", last line {_quoted(last[-1].text)}" if last else ""
         problems.append(GeometryProblem(severity, f"page {page.index + 1} is {fill:.0%} full (under {MIN_FILL:.0%}{tail})"
                                         + (": a chapter's last page" if chapter_end else ""), page.index + 1))
@@ -270,8 +247,8 @@ def orphans_and_widows(pages: list[PageGeometry], body_size: float, fields: Fiel
     problems = []
     pitch = _line_pitch(pages, body_size)
     for page, following in zip(pages, pages[1:]):
-        here = [l for l in _body_lines(page, body_size) if abs(l.size_pt - body_size) < 0.2]
-        there = [l for l in _body_lines(following, body_size) if abs(l.size_pt - body_size) < 0.2]
+        here = [l for l in body_lines(page, body_size) if abs(l.size_pt - body_size) < 0.2]
+        there = [l for l in body_lines(following, body_size) if abs(l.size_pt - body_size) < 0.2]
         if is_designed(page) or is_designed(following) or not here or not there or not _runs_on(here, there):
             continue
         if _paragraph_gap(here, len(here) - 1, pitch) and (len(there) < 2 or not _paragraph_gap(there, 1, pitch)):
