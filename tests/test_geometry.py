@@ -145,3 +145,13 @@ def test_figure_pushed_to_the_next_page_leaves_its_page_half_empty():
     assert len(found) == 1 and found[0].startswith("error p1: page 1 ends at ")
     assert "figure 'bridge' (field sections[1].figures[0]) did not fit the" in found[0] and found[0].count("opens page 2") == 1
     assert [m for m in messages(document(30), sections=sections) if "opens page" in m] == []
+
+
+def test_latin_letters_in_the_cjk_face():
+    """An English fallback set in the CJK face alone (its Latin glyphs) is reported; set in the Latin face it is not."""
+    cjk = '@font-face { font-family: "CJK only"; src: local("NotoSansCJKsc-Regular"); }'
+    pdf = pdf_of('<p lang="zh-Hans" style="font-family: \'CJK only\'">南京 Culture Week 佛罗伦萨</p>'
+                 '<p lang="zh-Hans" style="font-family: serif">南京 Florence</p>', cjk)
+    assert messages(pdf, content_texts=(("sections[0].title", "Culture Week"),)) == [
+        "error p1: Latin text 'Culture Week' (field sections[0].title) is set in the CJK face CJK-only: "
+        "expected the Latin face (tag it with its lang, or name the Latin family first)"]

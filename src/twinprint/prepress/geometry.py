@@ -46,7 +46,9 @@ class GeometryProblem:
 def geometry_problems(pdf_bytes: bytes, content_texts: tuple[tuple[str, str], ...] = (),
                       sections: tuple[SectionFigures, ...] = (), laid_out: bool = True) -> list[GeometryProblem]:
     """Every geometry problem of one PDF; page fill, orphans and widows only for a document `laid_out` from content."""
-    from .pushedfigures import pushed_figures  # it builds on this module's problems and sections
+    # Imported here: these build on this module's problems, sections and field names.
+    from .latinfaces import latin_in_cjk_faces
+    from .pushedfigures import pushed_figures
 
     pages = read_geometry(pdf_bytes)
     fields = FieldFinder(content_texts)
@@ -62,6 +64,7 @@ def geometry_problems(pdf_bytes: bytes, content_texts: tuple[tuple[str, str], ..
         problems += orphans_and_widows(pages, size, fields)
         problems += pushed_figures(pages, size, sections)
     problems += separated_figures(pages, sections)
+    problems += latin_in_cjk_faces(pdf_bytes, fields)
     return problems
 
 
@@ -71,13 +74,17 @@ class FieldFinder:
     def __init__(self, content_texts: tuple[tuple[str, str], ...]) -> None:
         self.texts = [(name, _normalised(text)) for name, text in content_texts]
 
-    def describe(self, text: str) -> str:
+    def field_of(self, text: str) -> str | None:
         needle = _normalised(text)
         # A short text is named only by a field that is exactly it: "Firenze" is in many fields.
         for name, haystack in self.texts:
             if needle and (needle == haystack or len(needle) >= 12 and needle in haystack):
-                return f" (field {name})"
-        return ""
+                return name
+        return None
+
+    def describe(self, text: str) -> str:
+        name = self.field_of(text)
+        return f" (field {name})" if name else ""
 
 
 def _normalised(text: str) -> str:
@@ -249,7 +256,7 @@ def orphans_and_widows(pages: list[PageGeometry], body_size: float, fields: Fiel
     for page, following in zip(pages, pages[1:]):
         here = [l for l in body_lines(page, body_size) if abs(l.size_pt - body_size) < 0.2]
         there = [l for l in body_lines(following, body_size) if abs(l.size_pt - body_size) < 0.2]
-        if is_designed(page) or is_designed(following) or not here or not there or not _runs_on(here, there):
+        if is_designed(page) or is_designed(following) or not here or not there or not _runs_on(here, there, fields):
             continue
         if _paragraph_gap(here, len(here) - 1, pitch) and (len(there) < 2 or not _paragraph_gap(there, 1, pitch)):
             text = here[-1].text
@@ -262,11 +269,13 @@ def orphans_and_widows(pages: list[PageGeometry], body_size: float, fields: Fiel
     return problems
 
 
-def _runs_on(here: list[Line], there: list[Line]) -> bool:
-    """Whether the last body line of a page continues on the next: same column, full measure, no heading between."""
+def _runs_on(here: list[Line], there: list[Line], fields: FieldFinder) -> bool:
+    """Whether the last body line of a page continues on the next: same column, full measure, no heading between,
+    not two lines known to come from different fields (two timeline events)."""
     last, first = here[-1], there[0]
     others = here[:-1] + there
-    if not others:
+    fields_of = {fields.field_of(last.text), fields.field_of(first.text)}
+    if not others or None not in fields_of and len(fields_of) == 2:
         return False
     full = last.box.width >= 0.96 * max(l.box.width for l in others)
     return full and not last.text.endswith((".", "。", "!", "?", ":", "！", "？", "：")) and abs(first.box.left - last.box.left) < 2 * first.size_pt

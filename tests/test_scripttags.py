@@ -1,0 +1,34 @@
+"""Latin runs in a Chinese document carry their lang; interface strings get CJK-Latin spacing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from twinprint.build import BuildRequest, render_exhibit_html
+from twinprint.content.load import load_exhibit
+from twinprint.layout.scripttags import tag_latin_runs
+from twinprint.layout.typography import QUARTER_EM_SPACE
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_latin_runs_are_tagged_outside_tags_head_and_svg():
+    html = ('<head><title>Abc</title><style>p { color: red }</style></head><body><p class="x">南京 Florence，'
+            'Dell&#39;Acqua &amp; Nanjing - Firenze 2020年<br><a href="https://x.org/a">https://x.org/a</a>.</p>'
+            '<p lang="en">Already tagged, left alone</p><svg><text>Ab</text></svg></body>')
+    assert tag_latin_runs(html) == (
+        '<head><title>Abc</title><style>p { color: red }</style></head><body><p class="x">南京 <span lang="en">Florence</span>，'
+        '<span lang="en">Dell&#39;Acqua &amp; Nanjing - Firenze 2020</span>年<br><a href="https://x.org/a">'
+        '<span lang="en">https://x.org/a</span></a>.</p><p lang="en">Already tagged, left alone</p><svg><text>Ab</text></svg></body>')
+
+
+def _html(layout: str, language: str) -> str:
+    folder = ROOT / "content" / "nanjing-florence"
+    return render_exhibit_html(load_exhibit(folder), BuildRequest(folder, layout, language, ROOT / "build", ROOT))[0]
+
+
+def test_zh_catalogue_tags_latin_names_and_spaces_interface_strings():
+    html = _html("catalogue", "zh")
+    assert '<span class="latin-name"><span lang="en">Florence</span></span>' in html
+    assert f"自{QUARTER_EM_SPACE}1980{QUARTER_EM_SPACE}年起" in html  # "Sister cities since %(year)s"
+    assert '<span class="latin-name">Firenze</span>' in _html("catalogue", "it")  # Latin documents are left as they are
