@@ -254,9 +254,14 @@ def orphans_and_widows(pages: list[PageGeometry], body_size: float, fields: Fiel
     problems = []
     pitch = _line_pitch(pages, body_size)
     for page, following in zip(pages, pages[1:]):
-        here = [l for l in body_lines(page, body_size) if abs(l.size_pt - body_size) < 0.2]
-        there = [l for l in body_lines(following, body_size) if abs(l.size_pt - body_size) < 0.2]
+        here_all, there_all = body_lines(page, body_size), body_lines(following, body_size)
+        here = [l for l in here_all if abs(l.size_pt - body_size) < 0.2]
+        there = [l for l in there_all if abs(l.size_pt - body_size) < 0.2]
         if is_designed(page) or is_designed(following) or not here or not there or not _runs_on(here, there, fields):
+            continue
+        # Only the page's very last and the next page's very first lines can be orphan and widow (not a line with a figure
+        # or a smaller text after it).
+        if here[-1] is not here_all[-1] or there[0] is not there_all[0]:
             continue
         if _paragraph_gap(here, len(here) - 1, pitch) and (len(there) < 2 or not _paragraph_gap(there, 1, pitch)):
             text = here[-1].text
