@@ -26,6 +26,7 @@ MIN_FILL = 0.25
 # A gap between lines over this many line pitches separates paragraphs.
 PARAGRAPH_GAP = 1.6
 LEADER_RE = re.compile(r"^[.·…\s]*\d{1,4}$")
+ENTRY_NUMBER_RE = re.compile(r"^\d{1,3}\s+")
 
 
 @dataclass(frozen=True)
@@ -58,9 +59,9 @@ def geometry_problems(pdf_bytes: bytes, content_texts: tuple[tuple[str, str], ..
         problems += hidden_text(page, fields)
         problems += overprinted_text(page, fields)
         problems += text_outside_safe_area(page, fields)
-        problems += stray_leaders(page)
+        problems += stray_leaders(page, fields)
     if laid_out and len(pages) > 1:
-        problems += underfull_pages(pages, size)
+        problems += underfull_pages(pages, size, fields)
         problems += orphans_and_widows(pages, size, fields)
         problems += pushed_figures(pages, size, sections)
     problems += separated_figures(pages, sections)
@@ -189,14 +190,15 @@ def _meets(a: Box, b: Box) -> bool:
 
 # --- contents entries -----------------------------------------------------------------------------
 
-def stray_leaders(page: PageGeometry) -> list[GeometryProblem]:
+def stray_leaders(page: PageGeometry, fields: FieldFinder = FieldFinder(())) -> list[GeometryProblem]:
     """A leader and page number on a line of their own: the contents entry they belong to ran onto two lines."""
     problems = []
     for number, line in enumerate(page.lines):
         text = line.text
         if LEADER_RE.match(text) and text.count(".") + text.count("·") + text.count("…") >= 3:
             before = page.lines[number - 1].text if number else ""
-            problems.append(GeometryProblem("error", f"contents entry {_quoted(before)}: its leader and page number "
+            entry = ENTRY_NUMBER_RE.sub("", before)  # the entry's own text, without its number
+            problems.append(GeometryProblem("error", f"contents entry {_quoted(before)}{fields.describe(entry)}: its leader and page number "
                                             "sit on a line of their own", page.index + 1))
     return problems
 
@@ -216,7 +218,7 @@ def _fill(page: PageGeometry, body_size: float) -> float:
     return max(0.0, top - bottom) / page.trim.height
 
 
-def underfull_pages(pages: list[PageGeometry], body_size: float) -> list[GeometryProblem]:
+def underfull_pages(pages: list[PageGeometry], body_size: float, fields: FieldFinder = FieldFinder(())) -> list[GeometryProblem]:
     """Pages under a quarter full; a chapter's last page before a page that opens another is only a warning."""
     openers = {a.page_index for p in pages for a in p.anchors if not a.name.startswith("figure-")
                and a.top_pt >= p.trim.top - p.trim.height * 0.3}
@@ -228,7 +230,7 @@ def underfull_pages(pages: list[PageGeometry], body_size: float) -> list[Geometr
         chapter_end = page.index + 1 in openers
         severity = "warning" if chapter_end else "error"
         last = body_lines(page, body_size)
-        tail = f", last line {_quoted(last[-1].text)}" if last else ""
+        tail = f", last line {_quoted(last[-1].text)}{fields.describe(last[-1].text)}" if last else ""
         problems.append(GeometryProblem(severity, f"page {page.index + 1} is {fill:.0%} full (under {MIN_FILL:.0%}{tail})"
                                         + (": a chapter's last page" if chapter_end else ""), page.index + 1))
     return problems
@@ -292,6 +294,7 @@ def separated_figures(pages: list[PageGeometry], sections: tuple[SectionFigures,
     """A figure placed after another section's heading, away from the text it belongs to."""
     where = {a.name: (a.page_index, -a.top_pt) for p in pages for a in p.anchors}
     headings = [(where[s.section], s.section) for s in sections if s.section in where]
+    fields = figure_fields(sections)
     problems = []
     for section in sections:
         start = where.get(section.section)
@@ -301,9 +304,15 @@ def separated_figures(pages: list[PageGeometry], sections: tuple[SectionFigures,
                 continue
             between = [name for position, name in headings if name != section.section and start < position < placed]
             if between:
-                problems.append(GeometryProblem("error", f"figure {figure.removeprefix('figure-')!r} of section {section.section!r} "
+                field = f" (field {fields[figure]})"
+                problems.append(GeometryProblem("error", f"figure {figure.removeprefix('figure-')!r}{field} of section {section.section!r} "
                                                 f"is placed after the heading of section {between[0]!r}", placed[0] + 1))
     return problems
+
+
+def figure_fields(sections: tuple[SectionFigures, ...]) -> dict[str, str]:
+    """Figure anchor -> its content field, `sections[1].figures[0]`."""
+    return {figure: f"sections[{s}].figures[{f}]" for s, section in enumerate(sections) for f, figure in enumerate(section.figures)}
 
 
 def section_figures(content: dict) -> tuple[SectionFigures, ...]:

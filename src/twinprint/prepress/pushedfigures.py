@@ -8,7 +8,7 @@ with the page left empty and the figure's anchor and content field.
 
 from __future__ import annotations
 
-from .geometry import GeometryProblem, SectionFigures
+from .geometry import GeometryProblem, SectionFigures, figure_fields
 from .pagebody import body_lines, is_designed
 from .pagegeometry import PageGeometry
 
@@ -46,18 +46,12 @@ def _opening_figure(page: PageGeometry, size: float) -> str | None:
     return None if above else first.name
 
 
-def _figure_fields(sections: tuple[SectionFigures, ...]) -> dict[str, str]:
-    """Figure anchor -> its content field, `sections[1].figures[0]`."""
-    return {figure: f"sections[{s}].figures[{f}]" for s, section in enumerate(sections)
-            for f, figure in enumerate(section.figures)}
-
-
 def pushed_figures(pages: list[PageGeometry], size: float, sections: tuple[SectionFigures, ...] = ()) -> list[GeometryProblem]:
     area = _body_area(pages, size)
     if area is None or area[1] - area[0] <= 0:
         return []
     bottom, top = area
-    fields = _figure_fields(sections)
+    fields = figure_fields(sections)
     problems = []
     for page, following in zip(pages, pages[1:]):
         spans = _content_spans(page, size)
