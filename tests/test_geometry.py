@@ -161,3 +161,15 @@ def test_latin_letters_in_the_cjk_face():
     assert messages(pdf, content_texts=(("sections[0].title", "Culture Week"),)) == [
         "error p1: Latin text 'Culture Week' (field sections[0].title) is set in the CJK face CJK-only: "
         "expected the Latin face (tag it with its lang, or name the Latin family first)"]
+
+
+def test_text_leaving_its_box():
+    """A card too narrow for a name (the line runs past its edge) and too low for its text (lines run out below)."""
+    card = "background: #e8e0d0; padding: 2mm; font-size: 9pt; line-height: 12pt"
+    pdf = pdf_of(f'<div style="{card}; width: 30mm; white-space: nowrap">Delegation of the City of Florence</div>'
+                 f'<div style="{card}; width: 60mm; height: 10mm; margin-top: 10mm">{LOREM}</div>'
+                 f'<div style="{card}; width: 60mm; margin-top: 25mm">A card that holds its text</div>')
+    found = messages(pdf, content_texts=(("prepared_for", "Delegation of the City of Florence"), ("sections[0].body", LOREM)))
+    assert found == ["error p1: text 'Delegation of the City of Florence' (field prepared_for) runs past the edge of its box "
+                     "(12 of 29 characters outside)",
+                     "error p1: text 'river keeps flowing under the old' (field sections[0].body) runs out below its box"]

@@ -48,6 +48,7 @@ def geometry_problems(pdf_bytes: bytes, content_texts: tuple[tuple[str, str], ..
                       sections: tuple[SectionFigures, ...] = (), laid_out: bool = True) -> list[GeometryProblem]:
     """Every geometry problem of one PDF; page fill, orphans and widows only for a document `laid_out` from content."""
     # Imported here: these build on this module's problems, sections and field names.
+    from .boxedtext import text_leaving_boxes
     from .latinfaces import latin_in_cjk_faces
     from .pushedfigures import pushed_figures
 
@@ -59,6 +60,7 @@ def geometry_problems(pdf_bytes: bytes, content_texts: tuple[tuple[str, str], ..
         problems += hidden_text(page, fields)
         problems += overprinted_text(page, fields)
         problems += text_outside_safe_area(page, fields)
+        problems += text_leaving_boxes(page, fields)
         problems += stray_leaders(page, fields)
     if laid_out and len(pages) > 1:
         problems += underfull_pages(pages, size, fields)
