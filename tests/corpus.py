@@ -3,7 +3,7 @@
 `write_exhibit(spec, folder)` writes a content folder (exhibit.yaml, Markdown
 bodies, PNG/JPEG/SVG figures made with Pillow) that loads like any other.
 `random_spec(seed)` draws one from the whole range the issue asks for: titles of
-1–200 characters in Latin, Italian, Chinese only or mixed; 1–40 sections, some
+1–200 characters in Latin, Italian, Chinese only or mixed; 0–40 sections, some
 with no body, 5 figures or 10 links; figures of aspect 1:4 to 4:1 and 300 to
 6000 px; quotes of 5–600 characters; 0–60 timeline events with partial dates;
 every optional field sometimes absent. `SAMPLE` is the fixed handful `make test`
@@ -125,7 +125,7 @@ def random_spec(seed: int, max_sections: int = 40, max_pixels: int = 6000, max_e
     data["year"] = rng.choice((None, 2020, 2025))
     if rng.random() < 0.5:
         data["subtitle"] = words.text_field(rng.choice((5, 60, 160)), languages)
-    sections = [_random_section(spec, words, index, languages, max_pixels) for index in range(section_count or rng.randint(1, max_sections))]
+    sections = [_random_section(spec, words, index, languages, max_pixels) for index in range(section_count if section_count is not None else rng.randint(0, max_sections))]
     data["sections"] = sections
     figures = [f["id"] for s in sections for f in s.get("figures", [])]
     if figures and rng.random() < 0.7:
@@ -225,9 +225,11 @@ def sample_specs() -> list[ExhibitSpec]:
     busy = random_spec(37, max_pixels=1200, section_count=5, event_count=24)
     busy.data.update(languages=list(LANGUAGES))
     busy.recipient = "Ms. Maria Grazia Dell'Acqua-Bianchi"
-    for spec in (long_titled, bare, busy):
+    empty = random_spec(5, max_pixels=600, section_count=0, event_count=0)  # a title, two cities, a subtitle, credits
+    empty.data.update(languages=list(LANGUAGES))
+    for spec in (long_titled, bare, busy, empty):
         spec.data["translations"] = {lang: "original" if lang == "en" else "draft" for lang in LANGUAGES}
-    return [long_titled, bare, busy]
+    return [long_titled, bare, busy, empty]
 
 
 LAYOUTS = ("catalogue", "poster", "booklet", "report")
@@ -273,5 +275,8 @@ def render_corpus_exhibit(folder: Path, layout: str, language: str, output: Path
 
 
 def sample_matrix() -> list[tuple[int, str, str]]:
-    """(sample index, layout, language): every layout in every language once, spread over the sample."""
-    return [((i + j) % len(sample_specs()), layout, language) for i, layout in enumerate(LAYOUTS) for j, language in enumerate(LANGUAGES)]
+    """(sample index, layout, language): every layout in every language once, spread over the sample with sections,
+    and every layout once more for the exhibit without sections (languages in turn)."""
+    with_sections = len(sample_specs()) - 1
+    spread = [((i + j) % with_sections, layout, language) for i, layout in enumerate(LAYOUTS) for j, language in enumerate(LANGUAGES)]
+    return spread + [(with_sections, layout, LANGUAGES[(i + 2) % len(LANGUAGES)]) for i, layout in enumerate(LAYOUTS)]

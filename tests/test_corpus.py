@@ -25,6 +25,12 @@ def test_generated_exhibits_load_across_the_whole_range(tmp_path: Path):
     assert min(aspects) < 0.35 and max(aspects) > 2.8
 
 
+def test_an_exhibit_without_sections_is_valid_content(tmp_path: Path):
+    """The sample's last exhibit has no sections at all (a title, the cities, credits): it loads, and the range reaches 0."""
+    assert load_exhibit(write_exhibit(sample_specs()[-1], tmp_path / "empty")).sections == []
+    assert min(len(random_spec(seed, max_pixels=300).data["sections"]) for seed in range(60)) == 0
+
+
 @pytest.fixture(scope="module")
 def sample_folders(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[Path, str]]:
     root = tmp_path_factory.mktemp("corpus")

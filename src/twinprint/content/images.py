@@ -17,6 +17,7 @@ from xml.etree import ElementTree
 
 from PIL import Image, ImageFile, UnidentifiedImageError
 
+from . import decoded
 from .sanitise import SCHEME_RE, UnsafeReference, resolve_in_folder
 
 # An A2 poster printed full-bleed at 300 dpi is about 35 megapixels; a bigger image only costs memory.
@@ -67,6 +68,7 @@ def _raster_problem(path: Path) -> tuple[str, str] | None:
                 if width * height > MAX_IMAGE_PIXELS:
                     return _bomb(width, height)
                 _load_strictly(image)
+                decoded.keep(path, image)
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
             return f"more than {MAX_IMAGE_PIXELS} pixels (a decompression bomb?)", "image-too-large"
         except UnidentifiedImageError:

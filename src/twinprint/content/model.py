@@ -253,7 +253,7 @@ class Exhibit(Strict):
     keywords: list[str] = []
     venue: Venue | None = None
     hero: str | None = None
-    sections: list[Section] = Field(min_length=1)
+    sections: list[Section] = []
     timeline: list[TimelineEvent] = []
     contacts: list[Contact] = []
     call_to_action: CallToAction | None = None

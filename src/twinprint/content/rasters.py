@@ -18,6 +18,7 @@ from pathlib import Path
 
 from PIL import Image, ImageOps
 
+from . import decoded
 from .images import RASTER_FORMATS
 from .model import Exhibit, Figure, find_records
 
@@ -53,7 +54,13 @@ class RasterScaler:
             return data
         size = (max(1, round(width * factor)), max(1, round(height * factor)))
         key = f"{hashlib.sha256(data).hexdigest()[:40]}-{size[0]}x{size[1]}{'-jpeg' if self.to_jpeg else ''}"
-        return self._cached(key) or self._store(key, _scaled(data, size, self.to_jpeg))
+        kept = decoded.take(path)  # the loader's decode of this file, if it kept one: taken either way, to free it
+        cached = self._cached(key)
+        if cached:
+            return cached
+        if kept is not None and kept[0].size != (width, height):
+            kept = None
+        return self._store(key, _scaled(data, size, self.to_jpeg, kept))
 
     def _cached(self, key: str) -> bytes | None:
         with _LOCK:
@@ -86,6 +93,13 @@ class RasterScaler:
             _MEMORY[key] = data
 
 
+def forget_cached() -> None:
+    """Empty the in-memory caches, the loader's kept decodes too (benchmarks measure a cold start)."""
+    with _LOCK:
+        _MEMORY.clear()
+    decoded.forget()
+
+
 def raster_size(data: bytes) -> tuple[int, int] | None:
     """Width and height in pixels of a raster image, from its header; None for anything else."""
     try:
@@ -115,11 +129,19 @@ def image_sources(exhibit: Exhibit, content_dir: Path, image_sizes: dict[str, tu
     return sources
 
 
-def _scaled(data: bytes, size: tuple[int, int], to_jpeg: bool) -> bytes:
-    with Image.open(io.BytesIO(data)) as image:
-        source_format = image.format
-        if source_format == "JPEG":
-            image.draft("RGB" if image.mode == "RGB" else image.mode, size)  # decode at a fraction of the size: much faster
+def _opened(data: bytes, size: tuple[int, int], kept: tuple[Image.Image, str | None] | None) -> tuple[Image.Image, str | None]:
+    """The image to scale and its file format: the loader's decode if kept, else the bytes opened (a JPEG decoded small)."""
+    if kept is not None:
+        return kept
+    image = Image.open(io.BytesIO(data))
+    if image.format == "JPEG":
+        image.draft("RGB" if image.mode == "RGB" else image.mode, size)  # decode at a fraction of the size: much faster
+    return image, image.format
+
+
+def _scaled(data: bytes, size: tuple[int, int], to_jpeg: bool, kept: tuple[Image.Image, str | None] | None = None) -> bytes:
+    opened, source_format = _opened(data, size, kept)
+    with opened as image:
         icc_profile = image.info.get("icc_profile")
         image = ImageOps.exif_transpose(image)
         opaque = image.mode in ("RGB", "L", "CMYK") and "transparency" not in image.info

@@ -18,6 +18,7 @@ from ..confine import refuse_unless_readable
 from ..errors import LayoutError
 from ..content.i18n import plain, translations_for
 from .qr import FittedQr, fit_qr
+from .scripttags import tag_latin_runs
 from .typography import cjk_spacing_html, phrases
 
 # Where layouts are found is light to import (the command line checks --layout at start-up); re-exported here.
@@ -92,6 +93,16 @@ def layout_loader(search_path: tuple[Path, ...]) -> jinja2.BaseLoader:
     return jinja2.ChoiceLoader([ConfinedLoader(list(search_path), project_root), jinja2.PrefixLoader({BUILTIN_PREFIX: builtin})])
 
 
+def _spaced_gettext(gettext: Any) -> Any:
+    """Interface strings with CJK-Latin spacing once their values are in: "自 1980 年起"."""
+    @jinja2.pass_context
+    def spaced(context: Any, string: str, **variables: Any) -> Any:
+        text = gettext(context, string, **variables)
+        return Markup(cjk_spacing_html(text)) if isinstance(text, Markup) else cjk_spacing_html(text)
+
+    return spaced
+
+
 @lru_cache(maxsize=32)
 def _environment(search_path: tuple[Path, ...], language: str) -> jinja2.Environment:
     # Sandboxed: a project-local layout can loop and format, but not reach Python internals or files.
@@ -104,6 +115,7 @@ def _environment(search_path: tuple[Path, ...], language: str) -> jinja2.Environ
         lstrip_blocks=True,
     )
     env.install_gettext_translations(translations_for(language), newstyle=True)  # type: ignore[attr-defined]
+    env.globals["_"] = env.globals["gettext"] = _spaced_gettext(env.globals["gettext"])
     env.filters["markdown"] = markdown_to_html
     env.filters["phrases"] = phrases
     env.filters["plain"] = plain
@@ -133,7 +145,8 @@ def render_layout_html(request: LayoutRequest, context: dict[str, Any]) -> str:
     except jinja2.TemplateSyntaxError as error:
         raise LayoutError(f"{error.filename}:{error.lineno}: template syntax error: {error.message}") from None
     try:
-        return template.render(**context)
+        html = template.render(**context)
+        return tag_latin_runs(html) if request.language == "zh" else html
     except RecursionError as error:
         raise LayoutError(f"{template_location(error, template)}: layout {request.name!r}: templates include or extend "
                           "each other without end") from None

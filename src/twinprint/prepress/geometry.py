@@ -15,6 +15,7 @@ from dataclasses import astuple, dataclass
 from typing import Iterable
 
 from .marks import Box, mm
+from .pagebody import body_lines, body_size, is_designed
 from .pagegeometry import Glyph, Line, PageGeometry, read_geometry
 
 SAFE_AREA_MM = 3.0
@@ -22,13 +23,10 @@ SAFE_AREA_MM = 3.0
 OVERPRINT_SHARE = 0.3
 # Share of the page's height a page of a multi-page document must fill.
 MIN_FILL = 0.25
-# Lines in this share of the page's height at its top or bottom, set smaller than the text, are running heads and folios.
-FURNITURE_BAND = 0.12
 # A gap between lines over this many line pitches separates paragraphs.
 PARAGRAPH_GAP = 1.6
 LEADER_RE = re.compile(r"^[.·…\s]*\d{1,4}$")
-# A page holding an element whose id starts so is sparse by design (cover, notes, back cover, personal pages).
-DESIGNED_PAGE_PREFIXES = ("designed-", "tp-personal-")
+ENTRY_NUMBER_RE = re.compile(r"^\d{1,3}\s+")
 
 
 @dataclass(frozen=True)
@@ -59,19 +57,27 @@ def around(glyphs: Iterable[Glyph]) -> Box:
 def geometry_problems(pdf_bytes: bytes, content_texts: tuple[tuple[str, str], ...] = (),
                       sections: tuple[SectionFigures, ...] = (), laid_out: bool = True) -> list[GeometryProblem]:
     """Every geometry problem of one PDF; page fill, orphans and widows only for a document `laid_out` from content."""
+    # Imported here: these build on this module's problems, sections and field names.
+    from .boxedtext import text_leaving_boxes
+    from .latinfaces import latin_in_cjk_faces
+    from .pushedfigures import pushed_figures
+
     pages = read_geometry(pdf_bytes)
     fields = FieldFinder(content_texts)
-    body_size = _body_size(pages)
+    size = body_size(pages)
     problems: list[GeometryProblem] = []
     for page in pages:
         problems += hidden_text(page, fields)
         problems += overprinted_text(page, fields)
         problems += text_outside_safe_area(page, fields)
-        problems += stray_leaders(page)
+        problems += text_leaving_boxes(page, fields)
+        problems += stray_leaders(page, fields)
     if laid_out and len(pages) > 1:
-        problems += underfull_pages(pages, body_size)
-        problems += orphans_and_widows(pages, body_size, fields)
+        problems += underfull_pages(pages, size, fields)
+        problems += orphans_and_widows(pages, size, fields)
+        problems += pushed_figures(pages, size, sections)
     problems += separated_figures(pages, sections)
+    problems += latin_in_cjk_faces(pdf_bytes, fields)
     return problems
 
 
@@ -81,13 +87,17 @@ class FieldFinder:
     def __init__(self, content_texts: tuple[tuple[str, str], ...]) -> None:
         self.texts = [(name, _normalised(text)) for name, text in content_texts]
 
-    def describe(self, text: str) -> str:
+    def field_of(self, text: str) -> str | None:
         needle = _normalised(text)
         # A short text is named only by a field that is exactly it: "Firenze" is in many fields.
         for name, haystack in self.texts:
             if needle and (needle == haystack or len(needle) >= 12 and needle in haystack):
-                return f" (field {name})"
-        return ""
+                return name
+        return None
+
+    def describe(self, text: str) -> str:
+        name = self.field_of(text)
+        return f" (field {name})" if name else ""
 
 
 def _normalised(text: str) -> str:
@@ -193,46 +203,24 @@ def _meets(a: Box, b: Box) -> bool:
 
 # --- contents entries -----------------------------------------------------------------------------
 
-def stray_leaders(page: PageGeometry) -> list[GeometryProblem]:
+def stray_leaders(page: PageGeometry, fields: FieldFinder = FieldFinder(())) -> list[GeometryProblem]:
     """A leader and page number on a line of their own: the contents entry they belong to ran onto two lines."""
     problems = []
     for number, line in enumerate(page.lines):
         text = line.text
         if LEADER_RE.match(text) and text.count(".") + text.count("·") + text.count("…") >= 3:
             before = page.lines[number - 1].text if number else ""
-            problems.append(GeometryProblem("error", f"contents entry {_quoted(before)}: its leader and page number "
+            entry = ENTRY_NUMBER_RE.sub("", before)  # the entry's own text, without its number
+            problems.append(GeometryProblem("error", f"contents entry {_quoted(before)}{fields.describe(entry)}: its leader and page number "
                                             "sit on a line of their own", page.index + 1))
     return problems
 
 
 # --- pages and paragraphs -----------------------------------------------------------------------
 
-def is_designed(page: PageGeometry) -> bool:
-    return any(a.name.startswith(DESIGNED_PAGE_PREFIXES) for a in page.anchors)
-
-
-def _body_size(pages: list[PageGeometry]) -> float:
-    """The size most characters are set in: the running text."""
-    counts: dict[float, int] = defaultdict(int)
-    for page in pages:
-        for line in page.lines:
-            counts[round(line.size_pt, 1)] += len(line.inked)
-    return max(counts, key=counts.__getitem__) if counts else 0.0
-
-
-def _is_furniture(line: Line, page: PageGeometry, body_size: float) -> bool:
-    band = page.trim.height * FURNITURE_BAND
-    outer = line.box.bottom > page.trim.top - band or line.box.top < page.trim.bottom + band
-    return outer and line.size_pt < body_size * 0.95
-
-
-def _body_lines(page: PageGeometry, body_size: float) -> list[Line]:
-    return [line for line in page.lines if not _is_furniture(line, page, body_size)]
-
-
 def _fill(page: PageGeometry, body_size: float) -> float:
     """Share of the page's height from its first to its last text line or drawing (running heads and folios aside)."""
-    spans = [(line.box.bottom, line.box.top) for line in _body_lines(page, body_size)]
+    spans = [(line.box.bottom, line.box.top) for line in body_lines(page, body_size)]
     spans += [(d.box.bottom, d.box.top) for d in page.drawings if d.box.width > 2 and d.box.height > 2]
     if not page.trim.height:
         return 1.0
@@ -243,7 +231,7 @@ def _fill(page: PageGeometry, body_size: float) -> float:
     return max(0.0, top - bottom) / page.trim.height
 
 
-def underfull_pages(pages: list[PageGeometry], body_size: float) -> list[GeometryProblem]:
+def underfull_pages(pages: list[PageGeometry], body_size: float, fields: FieldFinder = FieldFinder(())) -> list[GeometryProblem]:
     """Pages under a quarter full; a chapter's last page before a page that opens another is only a warning."""
     openers = {a.page_index for p in pages for a in p.anchors if not a.name.startswith("figure-")
                and a.top_pt >= p.trim.top - p.trim.height * 0.3}
@@ -254,8 +242,8 @@ def underfull_pages(pages: list[PageGeometry], body_size: float) -> list[Geometr
             continue
         chapter_end = page.index + 1 in openers
         severity = "warning" if chapter_end else "error"
-        last = _body_lines(page, body_size)
-        tail = f", last line {_quoted(last[-1].text)}" if last else ""
+        last = body_lines(page, body_size)
+        tail = f", last line {_quoted(last[-1].text)}{fields.describe(last[-1].text)}" if last else ""
         problems.append(GeometryProblem(severity, f"page {page.index + 1} is {fill:.0%} full (under {MIN_FILL:.0%}{tail})"
                                         + (": a chapter's last page" if chapter_end else ""), page.index + 1))
     return problems
@@ -281,9 +269,14 @@ def orphans_and_widows(pages: list[PageGeometry], body_size: float, fields: Fiel
     problems = []
     pitch = _line_pitch(pages, body_size)
     for page, following in zip(pages, pages[1:]):
-        here = [l for l in _body_lines(page, body_size) if abs(l.size_pt - body_size) < 0.2]
-        there = [l for l in _body_lines(following, body_size) if abs(l.size_pt - body_size) < 0.2]
-        if is_designed(page) or is_designed(following) or not here or not there or not _runs_on(here, there):
+        here_all, there_all = body_lines(page, body_size), body_lines(following, body_size)
+        here = [l for l in here_all if abs(l.size_pt - body_size) < 0.2]
+        there = [l for l in there_all if abs(l.size_pt - body_size) < 0.2]
+        if is_designed(page) or is_designed(following) or not here or not there or not _runs_on(here, there, fields):
+            continue
+        # Only the page's very last and the next page's very first lines can be orphan and widow (not a line with a figure
+        # or a smaller text after it).
+        if here[-1] is not here_all[-1] or there[0] is not there_all[0]:
             continue
         if _paragraph_gap(here, len(here) - 1, pitch) and (len(there) < 2 or not _paragraph_gap(there, 1, pitch)):
             text = here[-1].text
@@ -296,11 +289,13 @@ def orphans_and_widows(pages: list[PageGeometry], body_size: float, fields: Fiel
     return problems
 
 
-def _runs_on(here: list[Line], there: list[Line]) -> bool:
-    """Whether the last body line of a page continues on the next: same column, full measure, no heading between."""
+def _runs_on(here: list[Line], there: list[Line], fields: FieldFinder) -> bool:
+    """Whether the last body line of a page continues on the next: same column, full measure, no heading between,
+    not two lines known to come from different fields (two timeline events)."""
     last, first = here[-1], there[0]
     others = here[:-1] + there
-    if not others:
+    fields_of = {fields.field_of(last.text), fields.field_of(first.text)}
+    if not others or None not in fields_of and len(fields_of) == 2:
         return False
     full = last.box.width >= 0.96 * max(l.box.width for l in others)
     return full and not last.text.endswith((".", "。", "!", "?", ":", "！", "？", "：")) and abs(first.box.left - last.box.left) < 2 * first.size_pt
@@ -312,6 +307,7 @@ def separated_figures(pages: list[PageGeometry], sections: tuple[SectionFigures,
     """A figure placed after another section's heading, away from the text it belongs to."""
     where = {a.name: (a.page_index, -a.top_pt) for p in pages for a in p.anchors}
     headings = [(where[s.section], s.section) for s in sections if s.section in where]
+    fields = figure_fields(sections)
     problems = []
     for section in sections:
         start = where.get(section.section)
@@ -321,9 +317,15 @@ def separated_figures(pages: list[PageGeometry], sections: tuple[SectionFigures,
                 continue
             between = [name for position, name in headings if name != section.section and start < position < placed]
             if between:
-                problems.append(GeometryProblem("error", f"figure {figure.removeprefix('figure-')!r} of section {section.section!r} "
+                field = f" (field {fields[figure]})"
+                problems.append(GeometryProblem("error", f"figure {figure.removeprefix('figure-')!r}{field} of section {section.section!r} "
                                                 f"is placed after the heading of section {between[0]!r}", placed[0] + 1))
     return problems
+
+
+def figure_fields(sections: tuple[SectionFigures, ...]) -> dict[str, str]:
+    """Figure anchor -> its content field, `sections[1].figures[0]`."""
+    return {figure: f"sections[{s}].figures[{f}]" for s, section in enumerate(sections) for f, figure in enumerate(section.figures)}
 
 
 def section_figures(content: dict) -> tuple[SectionFigures, ...]:

@@ -159,13 +159,41 @@ def _starts_new_line(last: Box, glyph: Glyph) -> bool:
     return gap > COLUMN_GAP_EM * size or gap < -size or overlap < -0.2 * size
 
 
+def _clip_box(obj: pypdfium2.PdfObject) -> Box | None:
+    """The box of what an object's clipping paths let show (their points' bounds, intersected), or None if unclipped."""
+    clip = pdfium_c.FPDFPageObj_GetClipPath(obj.raw)
+    if not clip:
+        return None
+    box = None
+    x, y = pdfium_c.c_float(), pdfium_c.c_float()
+    for path in range(max(0, pdfium_c.FPDFClipPath_CountPaths(clip))):
+        points = []
+        for index in range(max(0, pdfium_c.FPDFClipPath_CountPathSegments(clip, path))):
+            pdfium_c.FPDFPathSegment_GetPoint(pdfium_c.FPDFClipPath_GetPathSegment(clip, path, index), x, y)
+            points.append((x.value, y.value))
+        if points:
+            xs, ys = [p[0] for p in points], [p[1] for p in points]
+            bounds = Box(min(xs), min(ys), max(xs), max(ys))
+            box = bounds if box is None else _intersection(box, bounds)
+    return box
+
+
+def _intersection(a: Box, b: Box) -> Box:
+    return Box(max(a.left, b.left), max(a.bottom, b.bottom), min(a.right, b.right), min(a.top, b.top))
+
+
 def _read_drawings(page: pypdfium2.PdfPage) -> list[Drawing]:
+    """Images, figures and shapes with the bounds of what shows of them: a picture cropped to its frame (object-fit:
+    cover) keeps shapes far outside the frame, clipped away."""
     found = []
     for order, obj in enumerate(page.get_objects(max_depth=0)):
         kind = DRAWING_KINDS.get(obj.type)
         if kind:
-            left, bottom, right, top = obj.get_bounds()
-            found.append(Drawing(kind, Box(left, bottom, right, top), order))
+            box = Box(*obj.get_bounds())
+            clip = _clip_box(obj)
+            box = _intersection(box, clip) if clip is not None else box
+            if box.right > box.left and box.top > box.bottom:
+                found.append(Drawing(kind, box, order))
     return found
 
 

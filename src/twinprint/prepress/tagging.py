@@ -14,6 +14,7 @@ import re
 import pikepdf
 import pypdfium2
 
+from .structlang import tag_latin_elements
 from .structure import all_elements, element_key, is_element, page_parents, reachable_elements
 
 TABLE_SECTIONS = ("/THead", "/TBody", "/TFoot")
@@ -194,3 +195,4 @@ def finish_tagged_pdf(pdf: pikepdf.Pdf, pdf_bytes: bytes) -> None:
     describe_links_by_their_text(pdf, pdf_bytes)
     mark_unreached_content_as_pagination(pdf)
     scope_table_headers(pdf)
+    tag_latin_elements(pdf, pdf_bytes)
