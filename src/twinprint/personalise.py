@@ -14,6 +14,9 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import ctypes
+import ctypes.util
+import gc
 import dataclasses
 import io
 import re
@@ -48,9 +51,15 @@ COLUMN_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 MAX_RECIPIENTS = 10_000
 # A name becomes part of a file name and must fit its personal page: longer values are mistakes.
 MAX_FIELD_CHARS = 300
-# Recipients per layer document. Its layout stays in memory until written, and WeasyPrint's time
-# per recipient grows with the document: 100 keeps both flat (benchmarks/bench_personalise.py).
-LAYER_BATCH = 100
+# Recipients per layer document. WeasyPrint holds a document's layout and then all its drawn pages
+# until the PDF is written (~0.7 MB per recipient, 3 personal pages); 50 keeps 1000 copies well
+# under 400 MB for a few per cent more time than 100 (benchmarks/bench_personalise.py).
+LAYER_BATCH = 50
+try:  # glibc's malloc_trim returns freed heap pages to the system; elsewhere memory is only reused
+    _LIBC: ctypes.CDLL | None = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+    _LIBC.malloc_trim.argtypes = [ctypes.c_size_t]
+except (OSError, AttributeError):
+    _LIBC = None
 VOID_ELEMENTS = frozenset("area base br col embed hr img input link meta source track wbr".split())
 
 
@@ -274,6 +283,14 @@ def layer_batches(recipients: list[Recipient], size: int = LAYER_BATCH) -> list[
     return [recipients[start:start + size] for start in range(0, len(recipients), size)]
 
 
+def release_freed_memory() -> None:
+    """Collect a render's box trees (they hold cycles) and hand freed heap back to the system, so the
+    next render's peak starts from what is kept, not from the last one's high-water mark."""
+    gc.collect()
+    if _LIBC is not None:
+        _LIBC.malloc_trim(0)
+
+
 def undrawable_characters(layer: pikepdf.Pdf, recipients: list[Recipient]) -> list[Problem]:
     """Per CSV row, the characters of its fields that the fonts drew as empty boxes (as build's preflight finds them)."""
     per_copy = len(layer.pages) // len(recipients)
@@ -401,10 +418,12 @@ def personalise(request: BuildRequest, recipients: list[Recipient], merge: bool 
     with fonts_shared_while():
         exhibit = load_exhibit(request.content_dir)
         body_pdf, warnings = _render_body(exhibit, request, recipients[0])
+        release_freed_memory()
         design = request_design(_with_variables(request, recipients[0], "static"))
         layers = []
         for batch in batches:
             layer_pdf, layer_warnings = _render_layer(exhibit, request, batch, design)
+            release_freed_memory()
             layers.append(layer_pdf)
             warnings += [w for w in layer_warnings if w not in warnings]
     with pikepdf.open(io.BytesIO(body_pdf)) as body:
