@@ -20,6 +20,7 @@ import gc
 import dataclasses
 import io
 import re
+import tempfile
 from dataclasses import dataclass
 from functools import partial
 from html.parser import HTMLParser
@@ -331,7 +332,7 @@ def _place_layer(pdf: pikepdf.Pdf, page: pikepdf.Page, layer_page: pikepdf.Page)
         page.obj.Annots = pikepdf.Array(list(page.obj.get("/Annots", [])) + links)
 
 
-def _write_copies(body_pdf: bytes, layers: list[bytes], personal: list[int], outputs: list[Path]) -> None:
+def _write_copies(body_pdf: bytes, layers: list[Path], personal: list[int], outputs: list[Path]) -> None:
     """One file per recipient, written as soon as it is made: the body opened once, each recipient's
     layer placed, saved, then taken off again."""
     with pikepdf.open(io.BytesIO(body_pdf)) as pdf:
@@ -339,7 +340,7 @@ def _write_copies(body_pdf: bytes, layers: list[bytes], personal: list[int], out
         originals = [{key: page.obj.get(key) for key in ("/Contents", "/Resources", "/Annots")} for page in pages]
         remaining = iter(outputs)
         for layer_pdf in layers:
-            with pikepdf.open(io.BytesIO(layer_pdf)) as layer:
+            with pikepdf.open(layer_pdf) as layer:
                 for number, output in zip(range(len(layer.pages) // len(pages)), remaining):
                     for offset, page in enumerate(pages):
                         _own_contents_and_resources(pdf, page)
@@ -371,7 +372,7 @@ def _own_contents_and_resources(pdf: pikepdf.Pdf, page: pikepdf.Page) -> None:
     page.obj.Resources = pdf.make_indirect(resources)
 
 
-def _write_merged(body_pdf: bytes, layers: list[bytes], personal: list[int], output: Path) -> None:
+def _write_merged(body_pdf: bytes, layers: list[Path], personal: list[int], output: Path) -> None:
     """All copies in one file; body pages of every copy share the body's streams and resources.
 
     The copies' pages are shallow dictionaries pointing at the body's objects, so the stream grows
@@ -383,7 +384,7 @@ def _write_merged(body_pdf: bytes, layers: list[bytes], personal: list[int], out
         body_pages = [{key: value for key, value in page.obj.items() if key != "/Parent"} for page in pdf.pages]
         copy = 0
         for layer_pdf in layers:
-            layer = opened.enter_context(pikepdf.open(io.BytesIO(layer_pdf)))
+            layer = opened.enter_context(pikepdf.open(layer_pdf))
             for number in range(len(layer.pages) // len(personal)):
                 if copy:
                     for entries in body_pages:
@@ -393,9 +394,7 @@ def _write_merged(body_pdf: bytes, layers: list[bytes], personal: list[int], out
                     _own_contents_and_resources(pdf, page)
                     _place_layer(pdf, page, layer.pages[number * len(personal) + offset])
                 copy += 1
-        out = io.BytesIO()
-        pdf.save(out, object_stream_mode=pikepdf.ObjectStreamMode.generate)
-    write_atomically(output, out.getvalue())
+        write_atomically(output, partial(pdf.save, object_stream_mode=pikepdf.ObjectStreamMode.generate))
 
 
 def personalised_paths(request: BuildRequest, recipients: list[Recipient], merge: bool) -> list[Path]:
@@ -410,37 +409,47 @@ def personalise(request: BuildRequest, recipients: list[Recipient], merge: bool 
     """Make one copy per recipient (or one merged stream); outputs are written atomically.
 
     Every layer batch is rendered and checked before the first output is written, so a row with
-    characters the fonts cannot draw leaves nothing behind; the layers are small PDFs (fields only).
+    characters the fonts cannot draw leaves nothing behind. The layers wait in a temporary folder:
+    pikepdf reads them from there as it places their pages, memory holds none of them whole.
     """
     if not recipients:
         raise BuildError("personalise: no recipients")
-    batches = layer_batches(recipients)
+    with tempfile.TemporaryDirectory(prefix="twinprint-layers-") as spool:
+        body_pdf, layers, personal, warnings = _render_and_check(request, recipients, Path(spool))
+        outputs = personalised_paths(request, recipients, merge)
+        if merge:
+            _write_merged(body_pdf, layers, personal, outputs[0])
+        else:
+            _write_copies(body_pdf, layers, personal, outputs)
+    with pikepdf.open(io.BytesIO(body_pdf)) as body:
+        pages = len(body.pages)
+    return PersonalisedSet(outputs, len(recipients), pages, personal, warnings)
+
+
+def _render_and_check(request: BuildRequest, recipients: list[Recipient], spool: Path) -> tuple[bytes, list[Path], list[int], list[str]]:
+    """The body, and the layer files of every batch in `spool`, with the personal page indices; raises
+    ContentError naming every row whose characters the fonts cannot draw."""
+    layers: list[Path] = []
+    personal: list[int] = []
+    problems: list[Problem] = []
     with fonts_shared_while():
         exhibit = load_exhibit(request.content_dir)
         body_pdf, warnings = _render_body(exhibit, request, recipients[0])
         release_freed_memory()
         design = request_design(_with_variables(request, recipients[0], "static"))
-        layers = []
-        for batch in batches:
-            layer_pdf, layer_warnings = _render_layer(exhibit, request, batch, design)
-            release_freed_memory()
-            layers.append(layer_pdf)
-            warnings += [w for w in layer_warnings if w not in warnings]
-    with pikepdf.open(io.BytesIO(body_pdf)) as body:
-        pages = len(body.pages)
-        personal, problems = [], []
-        for batch, layer_pdf in zip(batches, layers):
-            with pikepdf.open(io.BytesIO(layer_pdf)) as layer:
-                found = _personal_pages(body, layer, len(batch), request.layout)
-                if personal and found != personal:
-                    raise BuildError(f"layout {request.layout!r}: recipients do not all have the same personal pages")
-                personal = found
-                problems += undrawable_characters(layer, batch)
+        with pikepdf.open(io.BytesIO(body_pdf)) as body:
+            for batch in layer_batches(recipients):
+                layer_pdf, layer_warnings = _render_layer(exhibit, request, batch, design)
+                release_freed_memory()
+                warnings += [w for w in layer_warnings if w not in warnings]
+                layers.append(spool / f"layer-{len(layers):05d}.pdf")
+                layers[-1].write_bytes(layer_pdf)
+                with pikepdf.open(layers[-1]) as layer:
+                    found = _personal_pages(body, layer, len(batch), request.layout)
+                    if personal and found != personal:
+                        raise BuildError(f"layout {request.layout!r}: recipients do not all have the same personal pages")
+                    personal = found
+                    problems += undrawable_characters(layer, batch)
     if problems:
         raise ContentError(problems)
-    outputs = personalised_paths(request, recipients, merge)
-    if merge:
-        _write_merged(body_pdf, layers, personal, outputs[0])
-    else:
-        _write_copies(body_pdf, layers, personal, outputs)
-    return PersonalisedSet(outputs, len(recipients), pages, personal, warnings)
+    return body_pdf, layers, personal, warnings
