@@ -12,6 +12,8 @@ renders across every layout and language; scripts/corpus_sweep.py draws more.
 
 from __future__ import annotations
 
+import csv
+import io
 import random
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -103,6 +105,26 @@ def recipient_name(rng: random.Random, length: int | None = None) -> str:
     words = Words(rng)
     length = length or rng.randint(1, 120)
     return words.chinese(length) if rng.random() < 0.3 else words.latin(length)
+
+
+# Names the installed fonts draw (Noto CJK, DejaVu): Latin with accents, Greek, Vietnamese, Polish, Chinese.
+DRAWABLE_NAMES = ("王小明", "欧阳娜娜", "Ms. Maria Grazia Dell'Acqua-Bianchi", "Ο Γιώργος", "X", "Đặng Thị Ngọc Hà", "Łukasz Żółć")
+
+
+def recipients_csv(count: int, seed: int = 13) -> str:
+    """A personalise recipients CSV of `count` rows: names in every script the fonts draw, of 1–60
+    characters (Latin, Italian, Chinese, mixed), each with its own link and a delegation."""
+    rng = random.Random(seed)
+    words = Words(rng)
+    out = io.StringIO()
+    table = csv.writer(out, lineterminator="\n")
+    table.writerow(("name", "title", "organisation", "url", "delegation"))
+    for number in range(count):
+        script = rng.choice(("latin", "italian", "chinese", "mixed", "named"))
+        name = rng.choice(DRAWABLE_NAMES) if script == "named" else words.in_script(script, rng.randint(1, 60))
+        delegation = rng.choice(("Nanjing delegation", "Florence delegation", "佛罗伦萨代表团"))
+        table.writerow((name, "Delegate", "Friendship Society", f"https://example.org/twinprint/d/{number:05d}", delegation))
+    return out.getvalue()
 
 
 def random_spec(seed: int, max_sections: int = 40, max_pixels: int = 6000, max_events: int = 60,

@@ -2,20 +2,25 @@
 
 A layout marks its personal pages (`data-personal-page`, with an id) and their
 recipient fields (`data-personal`, absolutely placed, see layouts/partials/personal.css).
-The body is rendered once with the fields left out; the fields of every
-recipient are rendered once more, as one layer document with the personal pages
-only; each copy is the body with its recipient's layer pages placed over the
-personal pages (pikepdf). Pages are placed, never re-rendered, so page numbers
-and contents cannot depend on the recipient. `merge` writes one print stream in
-which every copy's body pages share the body's content streams and resources.
+The body is rendered once with the fields left out; the fields of the recipients
+are rendered once more, as layer documents of at most LAYER_BATCH recipients with
+the personal pages only; each copy is the body with its recipient's layer pages
+placed over the personal pages (personal_stream.py, pikepdf). Pages are placed,
+never re-rendered, so page numbers and contents cannot depend on the recipient.
+`merge` writes one print stream in which every copy's body pages share the body's
+content streams and resources.
 """
 
 from __future__ import annotations
 
 import csv
+import ctypes
+import ctypes.util
+import gc
 import dataclasses
 import io
 import re
+import tempfile
 from dataclasses import dataclass
 from functools import partial
 from html.parser import HTMLParser
@@ -27,17 +32,19 @@ from weasyprint import Document, Page
 from weasyprint.formatting_structure.boxes import ParentBox
 
 from .batch.fonts import fonts_shared_while
-from .build import BuildRequest, render_exhibit_html, render_fitted, request_design, sandbox_for, write_atomically
+from .build import BuildRequest, render_fitted, request_design, sandbox_for, template_context
+from .content.i18n import localise
 from .content.load import load_exhibit
-from .layout.design import Design
+from .layout.design import Design, design_context
 from .errors import BuildError, ContentError, Problem
-from .layout.templates import layout_search_path
+from .layout.templates import LayoutRequest, layout_search_path, render_layout_html
 from .content.model import Exhibit
 from .prepress.pdfscan import scan_pages
 from .prepress.preflight import missing_characters
 from .prepress.profiles import finish_pdf, get_profile, profile_html
 from .layout.qr import qr_capacity_problem
 from .names import slug
+from .personal_stream import write_copies, write_merged
 from .render.pdf import PdfOptions, render_pdf
 
 REQUIRED_COLUMNS = ("name", "url")
@@ -46,6 +53,15 @@ COLUMN_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 MAX_RECIPIENTS = 10_000
 # A name becomes part of a file name and must fit its personal page: longer values are mistakes.
 MAX_FIELD_CHARS = 300
+# Recipients per layer document. WeasyPrint holds a document's layout and then all its drawn pages
+# until the PDF is written (~0.7 MB per recipient, 3 personal pages); 50 keeps 1000 copies well
+# under 400 MB for a few per cent more time than 100 (benchmarks/bench_personalise.py).
+LAYER_BATCH = 50
+try:  # glibc's malloc_trim returns freed heap pages to the system; elsewhere memory is only reused
+    _LIBC: ctypes.CDLL | None = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+    _LIBC.malloc_trim.argtypes = [ctypes.c_size_t]
+except (OSError, AttributeError):
+    _LIBC = None
 VOID_ELEMENTS = frozenset("area base br col embed hr img input link meta source track wbr".split())
 
 
@@ -194,17 +210,25 @@ class _PersonalSections(HTMLParser):
         self._depth -= 1
 
 
-def _layer_html(exhibit: Exhibit, request: BuildRequest, recipients: list[Recipient], design: Design) -> str:
+def _recipient_documents(exhibit: Exhibit, request: BuildRequest, recipients: list[Recipient], design: Design) -> list[str]:
+    """Each recipient's layer HTML (pages=layer). The template context is made once and only `vars`
+    changes: recipient fields are vars.recipient_*, which nothing else in the context reads."""
+    layout = LayoutRequest(request.layout, request.language, tuple(layout_search_path(request.project_root)))
+    first = _with_variables(request, recipients[0], "layer")
+    shared = template_context(exhibit, localise(exhibit, request.language), first) | design_context(design)
+    return [render_layout_html(layout, shared | {"vars": dict(_with_variables(request, r, "layer").variables)}) for r in recipients]
+
+
+def _layer_html(documents: list[str], layout: str) -> str:
     """One HTML page per personal page, holding the fields of every recipient, each marked with its number.
 
     Laid out once, those few pages are then split into one page per recipient and personal page
     (`_one_page_per_recipient`): WeasyPrint's cost per page is paid for a handful of pages, not hundreds.
     """
-    documents = [render_exhibit_html(exhibit, _with_variables(request, r, "layer"), design)[0] for r in recipients]
     head, body_tag, _ = re.split(r"(<body[^>]*>)", documents[0], maxsplit=1)
     parsed = [_PersonalSections(html[html.index("<body"):]).sections for html in documents]
     if any(len(sections) != len(parsed[0]) for sections in parsed):
-        raise BuildError(f"layout {request.layout!r}: recipients do not all have the same personal pages")
+        raise BuildError(f"layout {layout!r}: recipients do not all have the same personal pages")
     pages = []
     for kind, (start_tag, _) in enumerate(parsed[0]):
         fields = [re.sub(r"^<(\w+)", rf'<\1 data-recipient="{number}"', field, count=1)
@@ -237,18 +261,36 @@ def _with_variables(request: BuildRequest, recipient: Recipient, pages: str) -> 
     return dataclasses.replace(request, variables=tuple(sorted(variables.items())))
 
 
-def _render_body_and_layer(request: BuildRequest, recipients: list[Recipient]) -> tuple[bytes, bytes, list[str]]:
-    exhibit = load_exhibit(request.content_dir)
-    body_request = _with_variables(request, recipients[0], "static")
-    body, _ = render_fitted(exhibit, body_request)
+def _render_body(exhibit: Exhibit, request: BuildRequest, recipient: Recipient) -> tuple[bytes, list[str]]:
+    """The pages every copy shares, with the recipient fields left out (pages=static)."""
+    body, _ = render_fitted(exhibit, _with_variables(request, recipient, "static"))
     body_pdf, _ = finish_pdf(body.pdf, get_profile(request.profile), request.bleed_mm)
-    design = request_design(body_request)
-    html = profile_html(_layer_html(exhibit, request, recipients, design), request.profile, request.bleed_mm,
+    return body_pdf, body.warnings
+
+
+def _render_layer(exhibit: Exhibit, request: BuildRequest, recipients: list[Recipient], design: Design) -> tuple[bytes, list[str]]:
+    """The personal pages of these recipients, fields only, one page per recipient and personal page."""
+    documents = _recipient_documents(exhibit, request, recipients, design)
+    html = profile_html(_layer_html(documents, request.layout), request.profile, request.bleed_mm,
                         tuple(layout_search_path(request.project_root)))
     base_url = Path(request.content_dir).resolve().as_uri() + "/"
-    layer = render_pdf(html, base_url, sandbox_for(body_request), PdfOptions(qr_error_correction=request.qr_error_correction),
+    layer = render_pdf(html, base_url, sandbox_for(request), PdfOptions(qr_error_correction=request.qr_error_correction),
                        after_layout=partial(_one_page_per_recipient, recipients=len(recipients)))
-    return body_pdf, layer.pdf, body.warnings + [w for w in layer.warnings if "anchor" not in w.lower()]
+    return layer.pdf, [w for w in layer.warnings if "anchor" not in w.lower()]
+
+
+def layer_batches(recipients: list[Recipient], size: int = LAYER_BATCH) -> list[list[Recipient]]:
+    """Recipients in runs of at most `size`: one layer document each, so its layout (held by
+    WeasyPrint until written) does not grow with the number of copies."""
+    return [recipients[start:start + size] for start in range(0, len(recipients), size)]
+
+
+def release_freed_memory() -> None:
+    """Collect a render's box trees (they hold cycles) and hand freed heap back to the system, so the
+    next render's peak starts from what is kept, not from the last one's high-water mark."""
+    gc.collect()
+    if _LIBC is not None:
+        _LIBC.malloc_trim(0)
 
 
 def undrawable_characters(layer: pikepdf.Pdf, recipients: list[Recipient]) -> list[Problem]:
@@ -283,63 +325,6 @@ def _personal_pages(body: pikepdf.Pdf, layer: pikepdf.Pdf, recipients: int, layo
     return [p for p in pages if p is not None]
 
 
-def _place_layer(pdf: pikepdf.Pdf, page: pikepdf.Page, layer_page: pikepdf.Page) -> None:
-    """Draw a layer page over a body page, with its links."""
-    page.add_overlay(layer_page)
-    links = [pdf.copy_foreign(annot) for annot in layer_page.obj.get("/Annots", []) if annot.get("/P") is None]
-    if links:
-        page.obj.Annots = pikepdf.Array(list(page.obj.get("/Annots", [])) + links)
-
-
-def _write_copies(body_pdf: bytes, layer: pikepdf.Pdf, personal: list[int], outputs: list[Path]) -> None:
-    """One file per recipient: the body opened once, each recipient's layer placed, saved, then taken off again."""
-    with pikepdf.open(io.BytesIO(body_pdf)) as pdf:
-        pages = [pdf.pages[index] for index in personal]
-        originals = [{key: page.obj.get(key) for key in ("/Contents", "/Resources", "/Annots")} for page in pages]
-        for number, output in enumerate(outputs):
-            for offset, page in enumerate(pages):
-                _own_contents_and_resources(pdf, page)
-                _place_layer(pdf, page, layer.pages[number * len(pages) + offset])
-            out = io.BytesIO()
-            pdf.save(out)
-            write_atomically(output, out.getvalue())
-            for page, original in zip(pages, originals):
-                for key, value in original.items():
-                    if value is None:
-                        if key in page.obj:
-                            del page.obj[key]
-                    else:
-                        page.obj[key] = value
-
-
-def _own_contents_and_resources(pdf: pikepdf.Pdf, page: pikepdf.Page) -> None:
-    """Give a shared page its own contents list and resources, so placing one copy's layer leaves the others alone."""
-    contents = page.obj.Contents
-    page.obj.Contents = pikepdf.Array(list(contents) if isinstance(contents, pikepdf.Array) else [contents])
-    resources = pikepdf.Dictionary({key: value for key, value in page.obj.Resources.items()})
-    if "/XObject" in resources:
-        resources.XObject = pikepdf.Dictionary({key: value for key, value in resources.XObject.items()})
-    page.obj.Resources = pdf.make_indirect(resources)
-
-
-def _merged(body_pdf: bytes, layer: pikepdf.Pdf, copies: int, personal: list[int]) -> bytes:
-    """All copies in one file; body pages of every copy share the body's streams and resources."""
-    with pikepdf.open(io.BytesIO(body_pdf)) as pdf:
-        body_pages = [page.obj for page in pdf.pages]
-        for _ in range(copies - 1):
-            for page in body_pages:
-                shallow = pikepdf.Dictionary({key: value for key, value in page.items() if key != "/Parent"})
-                pdf.pages.append(pikepdf.Page(pdf.make_indirect(shallow)))
-        for copy in range(copies):
-            for offset, index in enumerate(personal):
-                page = pdf.pages[copy * len(body_pages) + index]
-                _own_contents_and_resources(pdf, page)
-                _place_layer(pdf, page, layer.pages[copy * len(personal) + offset])
-        out = io.BytesIO()
-        pdf.save(out, object_stream_mode=pikepdf.ObjectStreamMode.generate)
-        return out.getvalue()
-
-
 def personalised_paths(request: BuildRequest, recipients: list[Recipient], merge: bool) -> list[Path]:
     """build/<slug>/<layout>-personal.<lang>.pdf when merged, else one file per recipient in <layout>-personal/."""
     folder = Path(request.output_dir) / Path(request.content_dir).resolve().name
@@ -349,20 +334,50 @@ def personalised_paths(request: BuildRequest, recipients: list[Recipient], merge
 
 
 def personalise(request: BuildRequest, recipients: list[Recipient], merge: bool = False) -> PersonalisedSet:
-    """Make one copy per recipient (or one merged stream); outputs are written atomically."""
+    """Make one copy per recipient (or one merged stream); outputs are written atomically.
+
+    Every layer batch is rendered and checked before the first output is written, so a row with
+    characters the fonts cannot draw leaves nothing behind. The layers wait in a temporary folder:
+    pikepdf reads them from there as it places their pages, memory holds none of them whole.
+    """
     if not recipients:
         raise BuildError("personalise: no recipients")
-    with fonts_shared_while():
-        body_pdf, layer_pdf, warnings = _render_body_and_layer(request, recipients)
-    outputs = personalised_paths(request, recipients, merge)
-    with pikepdf.open(io.BytesIO(body_pdf)) as body, pikepdf.open(io.BytesIO(layer_pdf)) as layer:
-        personal = _personal_pages(body, layer, len(recipients), request.layout)
-        problems = undrawable_characters(layer, recipients)
-        if problems:
-            raise ContentError(problems)
-        pages = len(body.pages)
+    with tempfile.TemporaryDirectory(prefix="twinprint-layers-") as spool:
+        body_pdf, layers, personal, warnings = _render_and_check(request, recipients, Path(spool))
+        outputs = personalised_paths(request, recipients, merge)
         if merge:
-            write_atomically(outputs[0], _merged(body_pdf, layer, len(recipients), personal))
+            write_merged(body_pdf, layers, personal, outputs[0])
         else:
-            _write_copies(body_pdf, layer, personal, outputs)
+            write_copies(body_pdf, layers, personal, outputs)
+    with pikepdf.open(io.BytesIO(body_pdf)) as body:
+        pages = len(body.pages)
     return PersonalisedSet(outputs, len(recipients), pages, personal, warnings)
+
+
+def _render_and_check(request: BuildRequest, recipients: list[Recipient], spool: Path) -> tuple[bytes, list[Path], list[int], list[str]]:
+    """The body, and the layer files of every batch in `spool`, with the personal page indices; raises
+    ContentError naming every row whose characters the fonts cannot draw."""
+    layers: list[Path] = []
+    personal: list[int] = []
+    problems: list[Problem] = []
+    with fonts_shared_while():
+        exhibit = load_exhibit(request.content_dir)
+        body_pdf, warnings = _render_body(exhibit, request, recipients[0])
+        release_freed_memory()
+        design = request_design(_with_variables(request, recipients[0], "static"))
+        with pikepdf.open(io.BytesIO(body_pdf)) as body:
+            for batch in layer_batches(recipients):
+                layer_pdf, layer_warnings = _render_layer(exhibit, request, batch, design)
+                release_freed_memory()
+                warnings += [w for w in layer_warnings if w not in warnings]
+                layers.append(spool / f"layer-{len(layers):05d}.pdf")
+                layers[-1].write_bytes(layer_pdf)
+                with pikepdf.open(layers[-1]) as layer:
+                    found = _personal_pages(body, layer, len(batch), request.layout)
+                    if personal and found != personal:
+                        raise BuildError(f"layout {request.layout!r}: recipients do not all have the same personal pages")
+                    personal = found
+                    problems += undrawable_characters(layer, batch)
+    if problems:
+        raise ContentError(problems)
+    return body_pdf, layers, personal, warnings
