@@ -7,7 +7,9 @@ wait. This child keeps all of that between calls. Its parent still watches each
 call from outside: the child's growth in resident memory during the call and the
 call's wall time; at a limit the child is killed (LimitExceeded, as before) and
 the next call forks a fresh one, as it does after a call that leaves the child
-holding more than twice a call's allowance. It dies with its parent (lifeline.py).
+holding more than twice a call's allowance beyond what it held when forked (a
+forked child counts its parent's pages as its own). It dies with its parent
+(lifeline.py).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ class ResidentChild:
     def __init__(self) -> None:
         self._pid: int | None = None
         self._pipe: Connection | None = None
+        self._forked_mb = 0.0  # the child's resident memory when forked: its parent's pages
         self._lock = threading.Lock()
         self._closed = False
 
@@ -59,7 +62,7 @@ class ResidentChild:
             if message is None:
                 status = self._end(kill_first=True)
                 raise died(label, status, seen)
-            if resident_mb(pid) > RETIRE_AT * limits.memory_mb:
+            if resident_mb(pid) - self._forked_mb > RETIRE_AT * limits.memory_mb:
                 self._end(kill_first=True)  # grown too large with what it keeps (caches, faces): the next call starts afresh
             return value_of(message)
 
@@ -75,6 +78,7 @@ class ResidentChild:
     def _ensure_started(self) -> tuple[Connection, int]:
         if self._pid is None or self._pipe is None:
             self._pid, self._pipe = fork_child(_serve, duplex=True)
+            self._forked_mb = resident_mb(self._pid)
         return self._pipe, self._pid
 
     def _end(self, kill_first: bool) -> int:
