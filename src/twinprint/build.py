@@ -28,6 +28,7 @@ from .layout.paper import page_settings
 from .prepress.preflight import PreflightFailed, PreflightReport, build_context, finding_lines, preflight_pdf
 from .prepress.preview import render_previews
 from .prepress.profiles import finish_pdf, get_profile, profile_html, profile_pdf_options
+from .render.chunks import CHUNK_CACHE_FOLDER, has_chunk_marks, render_chunked
 from .render.pdf import PdfOptions, RenderedPdf, SandboxFetcher, render_pdf
 # What a document is and where it goes live in request.py (light to import); the pipeline uses them from here too.
 from .request import (  # noqa: F401
@@ -145,14 +146,30 @@ def render_fitted(exhibit: Exhibit, request: BuildRequest) -> tuple[RenderedPdf,
         options = PdfOptions(qr_error_correction=request.qr_error_correction,
                              weasyprint_options=profile_pdf_options(request.profile, request.content_dir))
         try:
-            rendered = render_pdf(html, base_url, sandbox_for(request, image_scaler_for(request, design)), options,
-                                  after_layout=partial(finish_layout, design=design))
+            rendered = render_pages(request, design, html, base_url, sandbox_for(request, image_scaler_for(request, design)), options,
+                                    exhibit.slug)
             return rendered, localised
         except LayoutOverflow as overflow:
             if attempt == FIT_ATTEMPTS - 1 or not any(o.fitted for o in overflow.overflows):
                 raise
             scale *= FIT_SHRINK
     raise AssertionError("unreachable")
+
+
+def chunks_apply(request: BuildRequest, design: Design, html: str) -> bool:
+    """Chunked rendering for layouts that mark their cuts, unless tagged (one structure tree) or padded to a page multiple."""
+    return (request.chunks and has_chunk_marks(html) and not get_profile(request.profile).tagged
+            and design.settings.page_multiple == 1)
+
+
+def render_pages(request: BuildRequest, design: Design, html: str, base_url: str, fetcher: SandboxFetcher,
+                 options: PdfOptions, slug: str) -> RenderedPdf:
+    after_layout = partial(finish_layout, design=design)
+    if not chunks_apply(request, design, html):
+        return render_pdf(html, base_url, fetcher, options, after_layout=after_layout)
+    output = request_output(request, slug)
+    cache_dir = Path(request.output_dir) / CHUNK_CACHE_FOLDER / output.relative_to(request.output_dir).with_suffix("")
+    return render_chunked(html, base_url, fetcher, options, after_layout, cache_dir).rendered
 
 
 FIRST_FIELDS_LISTED = 3

@@ -1,0 +1,336 @@
+"""Section-chunked rendering: a long document laid out and written a few tens of pages at a time.
+
+WeasyPrint keeps every page's layout until it writes, so memory grows with the page count. A
+layout marks where its body may be cut (`CHUNK_MARK` before each element that starts on a new
+page: a cut there moves no page). The body is cut there into chunks: the front matter (what
+comes before the first mark), then groups of sections of about `CHUNK_BYTES` of HTML each. Each
+chunk is its own WeasyPrint document (the same <head>, its part of <body>), laid out with the
+page numbers, side and named strings it has in the whole (render/chunkhooks.py), written to a
+PDF file and freed before the next.
+
+Order: the front matter is laid out once to count its pages (it is short), then the body chunks,
+then the front matter again, now with every anchor's page number for its contents
+(`target-counter()`) and links. Margin boxes that print the total (`counter(pages)`) are left out
+of the chunks and laid out last, on empty pages of the same names and sides, and laid over the
+stitched pages: so no body chunk is laid out twice.
+
+Each chunk's PDF and what its layout reported are kept in a cache folder, keyed by everything
+the chunk's pages depend on; after a one-section edit only that chunk (and the front matter,
+when its numbers move) is laid out again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+import tempfile
+import zlib
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any, Callable
+
+import pikepdf
+
+from . import chunkhooks
+from .chunkhooks import ChunkPages, chunk_pages
+from .pdf import PdfOptions, QrPlacement, RenderedPdf, SandboxFetcher, _sha256_of_file, render_pdf
+
+try:  # the shared stitcher (render/stitch.py) once it lands; until then a plain one
+    from .stitch import Chunk, FontUnion, stitch_chunks  # type: ignore[attr-defined]
+except ImportError:
+    from .stitch_naive import Chunk, stitch_chunks
+
+    FontUnion = None  # type: ignore[assignment,misc]
+
+CHUNK_MARK = "<!--twinprint:chunk-->"
+# Sections are grouped into chunks of about this much HTML (~30-40 catalogue pages of text): smaller
+# chunks cost a document's fixed overhead more often, larger ones more memory.
+CHUNK_BYTES = 400_000
+# A group may end early, at a section whose id hashes to 0 mod this: cuts that depend on the
+# sections themselves, not on the sizes before them, so an edit moves only its own chunk's cut.
+CUT_MODULUS = 4
+CACHE_VERSION = "1"
+CHUNK_CACHE_FOLDER = ".chunks"  # inside the output folder: <output folder>/.chunks/<document>/<key>.pdf|.json
+_BODY = re.compile(r"<body\b[^>]*>", re.IGNORECASE)
+_ID = re.compile(r'\bid="([^"]*)"')
+
+AfterLayout = Callable[[Any], Any]
+
+
+@dataclass(frozen=True)
+class SplitDocument:
+    head: str  # everything up to and including <body ...>
+    front: str  # the body before the first mark
+    sections: tuple[str, ...]  # the body between marks, one per marked element
+    tail: str  # </body></html>
+
+    def chunk_html(self, body: str) -> str:
+        return self.head + body + self.tail
+
+
+def has_chunk_marks(html: str) -> bool:
+    return CHUNK_MARK in html
+
+
+def split_document(html: str) -> SplitDocument:
+    """Cut the layout's HTML at its chunk marks (top-level comments inside <body>)."""
+    opening = _BODY.search(html)
+    closing = html.rfind("</body>")
+    if opening is None or closing < opening.end():
+        raise ValueError("no <body> to cut into chunks")
+    parts = html[opening.end():closing].split(CHUNK_MARK)
+    return SplitDocument(html[:opening.end()], parts[0], tuple(parts[1:]), html[closing:])
+
+
+def group_sections(sections: tuple[str, ...], chunk_bytes: int = CHUNK_BYTES) -> list[str]:
+    """Consecutive sections joined into chunk bodies of about `chunk_bytes` each."""
+    groups: list[str] = []
+    current: list[str] = []
+    size = 0
+    for section in sections:
+        current.append(section)
+        size += len(section)
+        if size >= chunk_bytes or (size >= chunk_bytes // 4 and _cut_after(section)):
+            groups.append(CHUNK_MARK.join(current))
+            current, size = [], 0
+    if current:
+        groups.append(CHUNK_MARK.join(current))
+    return groups
+
+
+def _cut_after(section: str) -> bool:
+    found = _ID.search(section)
+    return found is not None and zlib.crc32(found.group(1).encode()) % CUT_MODULUS == 0
+
+
+class _LaidOut(Exception):
+    """Stops a counting pass once the pages are laid out: writing them would cost more than laying them out."""
+
+    def __init__(self, page_count: int) -> None:
+        super().__init__(page_count)
+        self.page_count = page_count
+
+
+@dataclass
+class ChunkResult:
+    """What one chunk's layout reported, as the cache keeps it (page indexes local to the chunk)."""
+
+    page_count: int
+    anchors: dict[str, int]  # anchor -> local page index
+    pages: list[tuple[str, str]]  # per page: its @page name and side
+    strings_after: dict[str, str]
+    qr_codes: list[dict[str, Any]]
+    fetched: dict[str, str]
+    warnings: list[str]
+    image_sizes: dict[str, list[int]]
+
+
+@dataclass
+class ChunkedRender:
+    """The chunked render of one document; `rendered_chunks` counts chunks laid out (not from the cache)."""
+
+    rendered: RenderedPdf
+    rendered_chunks: int = 0
+    chunk_count: int = 0
+
+
+@dataclass
+class _Renderer:
+    split: SplitDocument
+    base_url: str
+    fetcher: SandboxFetcher
+    options: PdfOptions
+    after_layout: AfterLayout | None
+    cache: Path
+    fonts: Any = None
+    rendered_chunks: int = 0
+    used: set[str] = field(default_factory=set)
+
+    def render(self, body: str, settings: ChunkPages) -> tuple[ChunkResult, Path]:
+        html = self.split.chunk_html(body)
+        key = self.key(html, settings)
+        self.used.add(key)
+        cached = self.cached(key)
+        if cached is not None:
+            return cached, self.cache / f"{key}.pdf"
+        laid_out: dict[str, Any] = {}
+
+        def after_layout(document: Any) -> Any:
+            document = self.after_layout(document) if self.after_layout else document
+            laid_out["anchors"] = _first_pages(document)
+            laid_out["pages"] = [(page._page_box.page_type.name, page._page_box.page_type.side) for page in document.pages]
+            if self.fonts is not None:
+                self.fonts.collect(document)
+            return document
+
+        self.fetcher.fetched, self.fetcher.image_sizes = {}, {}
+        with chunk_pages(settings):
+            rendered = render_pdf(html, self.base_url, self.fetcher, self.options, after_layout=after_layout)
+        self.rendered_chunks += 1
+        result = ChunkResult(rendered.page_count, laid_out["anchors"], laid_out["pages"], dict(settings.strings_after),
+                             [asdict(code) for code in rendered.qr_codes], rendered.fetched, rendered.warnings,
+                             {url: list(size) for url, size in rendered.image_sizes.items()})
+        self.store(key, result, rendered.pdf)
+        return result, self.cache / f"{key}.pdf"
+
+    def count_pages(self, body: str, settings: ChunkPages) -> ChunkResult:
+        """Lay out only (the PDF is not written): how many pages, and the named strings after them."""
+        html = self.split.chunk_html(body)
+        key = self.key(html, settings) + "-count"
+        self.used.add(key)
+        cached = self.cached(key, with_pdf=False)
+        if cached is not None:
+            return cached
+
+        def stop(document: Any) -> Any:
+            document = self.after_layout(document) if self.after_layout else document
+            raise _LaidOut(len(document.pages))
+
+        self.fetcher.fetched, self.fetcher.image_sizes = {}, {}
+        try:
+            with chunk_pages(settings):
+                render_pdf(html, self.base_url, self.fetcher, self.options, after_layout=stop)
+        except _LaidOut as laid_out:
+            self.rendered_chunks += 1
+            result = ChunkResult(laid_out.page_count, {}, [], dict(settings.strings_after), [], dict(self.fetcher.fetched), [], {})
+            self.store(key, result, None)
+            return result
+        raise AssertionError("the layout was not stopped")
+
+    def key(self, html: str, settings: ChunkPages) -> str:
+        digest = hashlib.sha256()
+        for part in (CACHE_VERSION, html, self.base_url, repr(self.options), repr(sorted(asdict(settings).items()))):
+            digest.update(part.encode("utf-8", "surrogatepass") + b"\0")
+        return digest.hexdigest()[:32]
+
+    def cached(self, key: str, with_pdf: bool = True) -> ChunkResult | None:
+        """The stored result, if its PDF is there and every file it read is unchanged."""
+        try:
+            result = ChunkResult(**json.loads((self.cache / f"{key}.json").read_text(encoding="utf-8")))
+        except (OSError, ValueError, TypeError):
+            return None
+        if (with_pdf and not (self.cache / f"{key}.pdf").is_file()) or not all(_unchanged(url, digest) for url, digest in result.fetched.items()):
+            return None
+        result.pages = [tuple(page) for page in result.pages]  # type: ignore[misc]
+        return result
+
+    def store(self, key: str, result: ChunkResult, pdf: bytes | None) -> None:
+        if pdf is not None:
+            (self.cache / f"{key}.pdf").write_bytes(pdf)
+        (self.cache / f"{key}.json").write_text(json.dumps(asdict(result), ensure_ascii=False), encoding="utf-8")
+
+    def forget_unused(self) -> None:
+        for path in self.cache.glob("*.*"):
+            if path.stem not in self.used:
+                path.unlink(missing_ok=True)
+
+
+def _first_pages(document: Any) -> dict[str, int]:
+    """Each anchor's first page (a section broken across pages carries its id on each)."""
+    first: dict[str, int] = {}
+    for index, page in enumerate(document.pages):
+        for name in page.anchors:
+            first.setdefault(name, index)
+    return first
+
+
+def _unchanged(url: str, digest: str) -> bool:
+    if not url.startswith("file:"):
+        return False  # a remote file may have changed: lay the chunk out again
+    from urllib.parse import unquote, urlparse
+
+    path = Path(unquote(urlparse(url).path))
+    try:
+        return _sha256_of_file(path, path.read_bytes()) == digest if path.is_file() else False
+    except OSError:
+        return False
+
+
+def render_chunked(html: str, base_url: str, fetcher: SandboxFetcher, options: PdfOptions = PdfOptions(),
+                   after_layout: AfterLayout | None = None, cache_dir: Path | None = None,
+                   chunk_bytes: int = CHUNK_BYTES) -> ChunkedRender:
+    """Render a marked layout chunk by chunk; the same RenderedPdf as render_pdf, page indexes of the whole."""
+    from ..batch.fonts import fonts_shared_while  # every chunk reads the @font-face files once, not once per chunk
+
+    split = split_document(html)
+    bodies = group_sections(split.sections, chunk_bytes)
+    with fonts_shared_while(), tempfile.TemporaryDirectory(prefix="twinprint-chunks-", dir=_temp_parent(cache_dir)) as temporary:
+        cache = Path(cache_dir) if cache_dir is not None else Path(temporary) / "cache"
+        cache.mkdir(parents=True, exist_ok=True)
+        renderer = _Renderer(split, base_url, fetcher, options, after_layout, cache, FontUnion() if FontUnion else None)
+        rendered = _render_in_order(renderer, bodies, Path(temporary))
+        if cache_dir is not None:
+            renderer.forget_unused()
+        return ChunkedRender(rendered, renderer.rendered_chunks, len(bodies) + 1)
+
+
+def _temp_parent(cache_dir: Path | None) -> str | None:
+    if cache_dir is None:
+        return None
+    Path(cache_dir).parent.mkdir(parents=True, exist_ok=True)
+    return str(Path(cache_dir).parent)
+
+
+def _render_in_order(renderer: _Renderer, bodies: list[str], temporary: Path) -> RenderedPdf:
+    all_ids = {name: 1 for body in bodies for name in _ID.findall(body)}
+    # Counting pass: the front matter's page count does not depend on the numbers in its contents.
+    counted = renderer.count_pages(renderer.split.front, ChunkPages(targets=all_ids))
+    for _attempt in range(2):
+        results: list[tuple[ChunkResult, Path, int]] = []
+        offset, strings = counted.page_count, counted.strings_after
+        for body in bodies:
+            result, pdf = renderer.render(body, ChunkPages(offset, offset % 2 == 0, strings))
+            results.append((result, pdf, offset))
+            offset, strings = offset + result.page_count, result.strings_after
+        targets = {name: first + index + 1 for result, _, first in results for name, index in result.anchors.items()}
+        front, front_pdf = renderer.render(renderer.split.front, ChunkPages(targets=targets))
+        if front.page_count == counted.page_count:
+            return _assemble(renderer, [(front, front_pdf, 0)] + results, temporary)
+        counted = front  # the numbers made the contents longer or shorter: lay the body out from there
+    raise AssertionError("the front matter's page count does not settle")
+
+
+def _assemble(renderer: _Renderer, results: list[tuple[ChunkResult, Path, int]], temporary: Path) -> RenderedPdf:
+    stitched = temporary / "stitched.pdf"
+    page_count = stitch_chunks([Chunk(pdf, first) for _, pdf, first in results], stitched, renderer.fonts)
+    pages = [page for result, _, _ in results for page in result.pages]
+    overlay, overlay_pdf = renderer.render(_total_overlay_body(pages), ChunkPages(margin="total-only"))
+    if overlay.page_count != page_count:
+        raise AssertionError(f"the overlay of page totals has {overlay.page_count} pages, the document {page_count}")
+    pdf = _laid_over(stitched, overlay_pdf)
+    return RenderedPdf(
+        pdf, page_count,
+        [replace(QrPlacement(**code), page_index=code["page_index"] + first) for result, _, first in results for code in result.qr_codes],
+        {url: digest for result, _, _ in results for url, digest in result.fetched.items()},
+        [warning for result, _, _ in results for warning in result.warnings] + overlay.warnings,
+        {url: tuple(size) for result, _, _ in results for url, size in result.image_sizes.items()},  # type: ignore[misc]
+    )
+
+
+# Empty pages, each of the name and side of the document's page: only their margin boxes that print
+# counter(pages) are laid out (chunkhooks), nothing of the page itself is painted.
+_OVERLAY_STYLE = ("<style>html, body { background: none !important } @page { background: none !important; "
+                  "border: none !important } .tp-total-page { height: 0; margin: 0; padding: 0 }</style>")
+
+
+def _total_overlay_body(pages: list[tuple[str, str]]) -> str:
+    return _OVERLAY_STYLE + "".join(
+        f'<div class="tp-total-page" style="page: {name or "auto"}; break-before: {side}"></div>' for name, side in pages)
+
+
+def _laid_over(stitched: Path, overlay: Path) -> bytes:
+    import io
+
+    with pikepdf.open(stitched) as whole, pikepdf.open(overlay) as totals:
+        for page, total in zip(whole.pages, totals.pages):
+            if total.get("/Contents") is not None:
+                page.add_overlay(total)
+        out = io.BytesIO()
+        whole.save(out)
+        return out.getvalue()
+
+
+__all__ = ["CHUNK_MARK", "ChunkedRender", "SplitDocument", "group_sections", "has_chunk_marks", "render_chunked",
+           "split_document", "chunkhooks"]
