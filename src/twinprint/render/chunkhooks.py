@@ -6,9 +6,10 @@ A chunk is laid out alone; while `chunk_pages(...)` is active, WeasyPrint
 - continues named strings (`string-set`) from the sections before it;
 - resolves `target-counter()` and keeps `<a href="#id">` links to anchors of other chunks,
   from the page numbers those chunks gave (`targets`);
-- leaves out the margin boxes that print `counter(pages)` (the total is known only once every
-  chunk is laid out): they are laid out afterwards, alone, with `margin="total-only"`, and laid
-  over the pages (render/chunks.py).
+- leaves out the margin boxes that print page numbers (`counter(page)`, `counter(pages)`: the
+  total is known only once every chunk is laid out): they are laid out afterwards, alone, with
+  `margin="numbers-only"`, and laid over the pages (render/chunks.py); so a chunk's pages do not
+  depend on where it starts unless it looks a page number up (`read_page_numbers`).
 The patched functions behave exactly as before when no chunk is active. WeasyPrint is pinned
 (pyproject.toml): these hooks follow the 70.0 sources of layout/__init__.py, layout/page.py,
 css/targets.py and pdf/anchors.py.
@@ -46,9 +47,10 @@ class ChunkPages:
     right_first: bool = True  # its first page is a right-hand page
     strings: dict[str, str] = field(default_factory=dict)  # named strings in force where it starts
     targets: dict[str, int] = field(default_factory=dict)  # anchors of other chunks -> page number (1-based)
-    margin: str = "without-total"  # or "total-only" (the overlay of margin boxes printing counter(pages))
+    margin: str = "without-numbers"  # or "numbers-only" (the overlay of margin boxes printing page numbers)
     # Filled in by the layout:
     strings_after: dict[str, str] = field(default_factory=dict)
+    read_page_numbers: bool = False  # target-counter() or target-text() was resolved
 
 
 _active: contextvars.ContextVar[ChunkPages | None] = contextvars.ContextVar("twinprint_chunk", default=None)
@@ -63,9 +65,10 @@ def chunk_pages(settings: ChunkPages) -> Iterator[ChunkPages]:
         _active.reset(token)
 
 
-def prints_total(margin_box: Any) -> bool:
-    """Whether a margin box's content uses counter(pages)."""
-    return "'pages'" in repr(margin_box.style["content"])
+def prints_page_numbers(margin_box: Any) -> bool:
+    """Whether a margin box's content uses counter(page) or counter(pages)."""
+    content = repr(margin_box.style["content"])
+    return "'pages'" in content or "'page'" in content
 
 
 class _ExternalTarget:
@@ -104,7 +107,7 @@ def _layout_document(html: Any, root_box: Any, context: Any, max_loops: int = 8)
 def _make_margin_boxes(context: Any, page: Any, state: Any) -> Iterator[Any]:
     settings = _active.get()
     for box in _original_make_margin_boxes(context, page, state):
-        if settings is None or prints_total(box) == (settings.margin == "total-only"):
+        if settings is None or prints_page_numbers(box) == (settings.margin == "numbers-only"):
             yield box
 
 
@@ -119,6 +122,8 @@ def _strings(self: Any, store: Any, page: Any, name: str, keyword: str) -> Any:
 
 def _lookup_target(self: Any, anchor_token: Any, source_box: Any, css_token: Any, parse_again: Any) -> Any:
     settings = _active.get()
+    if settings is not None:
+        settings.read_page_numbers = True
     if settings is not None and settings.targets:
         name = _anchor_name(anchor_token, source_box)
         if name in settings.targets and name not in self.target_lookup_items:

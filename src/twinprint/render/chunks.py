@@ -8,15 +8,18 @@ chunk is its own WeasyPrint document (the same <head>, its part of <body>), laid
 page numbers, side and named strings it has in the whole (render/chunkhooks.py), written to a
 PDF file and freed before the next.
 
-Order: the front matter is laid out once to count its pages (it is short), then the body chunks,
-then the front matter again, now with every anchor's page number for its contents
-(`target-counter()`) and links. Margin boxes that print the total (`counter(pages)`) are left out
+Order: the front matter is laid out (not written) to count its pages, then the body chunks, then
+the front matter again, now with every anchor's page number for its contents (`target-counter()`)
+and links. Margin boxes that print page numbers (`counter(page)`, `counter(pages)`) are left out
 of the chunks and laid out last, on empty pages of the same names and sides, and laid over the
-stitched pages: so no body chunk is laid out twice.
+stitched pages: so no body chunk is laid out twice, and its pages do not depend on where it starts.
 
 Each chunk's PDF and what its layout reported are kept in a cache folder, keyed by everything
-the chunk's pages depend on; after a one-section edit only that chunk (and the front matter,
-when its numbers move) is laid out again.
+the chunk's pages depend on: its HTML and styles, the named strings it starts with, the files it
+read (checked by digest), the options, and its first page number and side only where they show
+(`@page :first`/`:nth()`, page numbers outside margin boxes, `target-counter()`; `:left`/`:right`
+and left/right breaks for the side). After a one-section edit only that chunk (and the front
+matter and the overlay of numbers, when page counts move) is laid out again.
 """
 
 from __future__ import annotations
@@ -105,6 +108,41 @@ def _cut_after(section: str) -> bool:
     return found is not None and zlib.crc32(found.group(1).encode()) % CUT_MODULUS == 0
 
 
+@dataclass(frozen=True)
+class Placement:
+    """Whether a document's styles show where a chunk starts: its first page's number, its side."""
+
+    offset: bool
+    side: bool
+
+
+_PAGE_RULE = re.compile(r"@page\b[^{]*\{")
+_NUMBERED_PAGES = re.compile(r"@page\b[^{]*:(first|nth\()", re.IGNORECASE)
+_SIDED = re.compile(r"@page\b[^{]*:(left|right|blank)|break-(before|after)\s*:\s*(left|right|recto|verso)", re.IGNORECASE)
+_PAGE_NUMBER = re.compile(r"counters?\(\s*pages?\b", re.IGNORECASE)
+
+
+def placement_shown(head: str) -> Placement:
+    """Read from the styles: page numbers outside @page rules, :first/:nth() pages; :left/:right pages, sided breaks."""
+    return Placement(bool(_NUMBERED_PAGES.search(head) or _PAGE_NUMBER.search(_without_page_rules(head))),
+                     bool(_SIDED.search(head)))
+
+
+def _without_page_rules(css: str) -> str:
+    """The text with every @page { ... } block (and the margin rules nested in it) taken out."""
+    kept, position = [], 0
+    for found in _PAGE_RULE.finditer(css):
+        if found.start() < position:
+            continue
+        depth, end = 1, found.end()
+        while depth and end < len(css):
+            depth += {"{": 1, "}": -1}.get(css[end], 0)
+            end += 1
+        kept.append(css[position:found.start()])
+        position = end
+    return "".join(kept) + css[position:]
+
+
 class _LaidOut(Exception):
     """Stops a counting pass once the pages are laid out: writing them would cost more than laying them out."""
 
@@ -119,12 +157,13 @@ class ChunkResult:
 
     page_count: int
     anchors: dict[str, int]  # anchor -> local page index
-    pages: list[tuple[str, str]]  # per page: its @page name and side
+    pages: list[tuple[str, bool]]  # per page: its @page name, and whether it is on the side of the chunk's first page
     strings_after: dict[str, str]
     qr_codes: list[dict[str, Any]]
     fetched: dict[str, str]
     warnings: list[str]
     image_sizes: dict[str, list[int]]
+    read_page_numbers: bool = False
 
 
 @dataclass
@@ -145,22 +184,28 @@ class _Renderer:
     after_layout: AfterLayout | None
     cache: Path
     fonts: Any = None
+    placement: "Placement" = field(init=False)
     rendered_chunks: int = 0
     used: set[str] = field(default_factory=set)
 
+    def __post_init__(self) -> None:
+        self.placement = placement_shown(self.split.head)
+
     def render(self, body: str, settings: ChunkPages) -> tuple[ChunkResult, Path]:
         html = self.split.chunk_html(body)
-        key = self.key(html, settings)
-        self.used.add(key)
-        cached = self.cached(key)
-        if cached is not None:
-            return cached, self.cache / f"{key}.pdf"
+        keys = (self.key(html, settings, placed=False), self.key(html, settings, placed=True))
+        for key in keys:
+            cached = self.cached(key)
+            if cached is not None:
+                self.used.add(key)
+                return cached, self.cache / f"{key}.pdf"
         laid_out: dict[str, Any] = {}
 
         def after_layout(document: Any) -> Any:
             document = self.after_layout(document) if self.after_layout else document
             laid_out["anchors"] = _first_pages(document)
-            laid_out["pages"] = [(page._page_box.page_type.name, page._page_box.page_type.side) for page in document.pages]
+            sides = [page._page_box.page_type.side for page in document.pages]
+            laid_out["pages"] = [(page._page_box.page_type.name, side == sides[0]) for page, side in zip(document.pages, sides)]
             if self.fonts is not None:
                 self.fonts.collect(document)
             return document
@@ -171,14 +216,16 @@ class _Renderer:
         self.rendered_chunks += 1
         result = ChunkResult(rendered.page_count, laid_out["anchors"], laid_out["pages"], dict(settings.strings_after),
                              [asdict(code) for code in rendered.qr_codes], rendered.fetched, rendered.warnings,
-                             {url: list(size) for url, size in rendered.image_sizes.items()})
+                             {url: list(size) for url, size in rendered.image_sizes.items()}, settings.read_page_numbers)
+        key = keys[1] if settings.read_page_numbers or self.placement.offset else keys[0]
+        self.used.add(key)
         self.store(key, result, rendered.pdf)
         return result, self.cache / f"{key}.pdf"
 
     def count_pages(self, body: str, settings: ChunkPages) -> ChunkResult:
         """Lay out only (the PDF is not written): how many pages, and the named strings after them."""
         html = self.split.chunk_html(body)
-        key = self.key(html, settings) + "-count"
+        key = self.key(html, settings, placed=True) + "-count"
         self.used.add(key)
         cached = self.cached(key, with_pdf=False)
         if cached is not None:
@@ -199,9 +246,15 @@ class _Renderer:
             return result
         raise AssertionError("the layout was not stopped")
 
-    def key(self, html: str, settings: ChunkPages) -> str:
+    def key(self, html: str, settings: ChunkPages, placed: bool) -> str:
+        """The cache key; `placed`: with the chunk's first page number and side even where its styles do not show them."""
+        position = asdict(settings)
+        if not (placed or self.placement.offset):
+            del position["offset"]
+        if not (placed or self.placement.side):
+            del position["right_first"]
         digest = hashlib.sha256()
-        for part in (CACHE_VERSION, html, self.base_url, repr(self.options), repr(sorted(asdict(settings).items()))):
+        for part in (CACHE_VERSION, html, self.base_url, repr(self.options), repr(sorted(position.items()))):
             digest.update(part.encode("utf-8", "surrogatepass") + b"\0")
         return digest.hexdigest()[:32]
 
@@ -213,7 +266,7 @@ class _Renderer:
             return None
         if (with_pdf and not (self.cache / f"{key}.pdf").is_file()) or not all(_unchanged(url, digest) for url, digest in result.fetched.items()):
             return None
-        result.pages = [tuple(page) for page in result.pages]  # type: ignore[misc]
+        result.pages = [(name, same) for name, same in result.pages]
         return result
 
     def store(self, key: str, result: ChunkResult, pdf: bytes | None) -> None:
@@ -295,10 +348,10 @@ def _render_in_order(renderer: _Renderer, bodies: list[str], temporary: Path) ->
 def _assemble(renderer: _Renderer, results: list[tuple[ChunkResult, Path, int]], temporary: Path) -> RenderedPdf:
     stitched = temporary / "stitched.pdf"
     page_count = stitch_chunks([Chunk(pdf, first) for _, pdf, first in results], stitched, renderer.fonts)
-    pages = [page for result, _, _ in results for page in result.pages]
-    overlay, overlay_pdf = renderer.render(_total_overlay_body(pages), ChunkPages(margin="total-only"))
+    pages = [(name, "right" if same == (first % 2 == 0) else "left") for result, _, first in results for name, same in result.pages]
+    overlay, overlay_pdf = renderer.render(_numbers_overlay_body(pages), ChunkPages(margin="numbers-only"))
     if overlay.page_count != page_count:
-        raise AssertionError(f"the overlay of page totals has {overlay.page_count} pages, the document {page_count}")
+        raise AssertionError(f"the overlay of page numbers has {overlay.page_count} pages, the document {page_count}")
     pdf = _laid_over(stitched, overlay_pdf)
     return RenderedPdf(
         pdf, page_count,
@@ -310,12 +363,12 @@ def _assemble(renderer: _Renderer, results: list[tuple[ChunkResult, Path, int]],
 
 
 # Empty pages, each of the name and side of the document's page: only their margin boxes that print
-# counter(pages) are laid out (chunkhooks), nothing of the page itself is painted.
+# page numbers are laid out (chunkhooks), nothing of the page itself is painted.
 _OVERLAY_STYLE = ("<style>html, body { background: none !important } @page { background: none !important; "
                   "border: none !important } .tp-total-page { height: 0; margin: 0; padding: 0 }</style>")
 
 
-def _total_overlay_body(pages: list[tuple[str, str]]) -> str:
+def _numbers_overlay_body(pages: list[tuple[str, str]]) -> str:
     return _OVERLAY_STYLE + "".join(
         f'<div class="tp-total-page" style="page: {name or "auto"}; break-before: {side}"></div>' for name, side in pages)
 
