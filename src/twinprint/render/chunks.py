@@ -24,6 +24,7 @@ matter and the overlay of numbers, when page counts move) is laid out again.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import re
@@ -32,13 +33,13 @@ import tempfile
 import zlib
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import pikepdf
 
 from . import chunkhooks
 from .chunkhooks import ChunkPages, chunk_pages
-from .pdf import PdfOptions, QrPlacement, RenderedPdf, SandboxFetcher, _sha256_of_file, render_pdf
+from .pdf import PdfOptions, QrPlacement, RenderedPdf, SandboxFetcher, _sha256_of_file, render_pdf, use_font_configuration
 
 try:  # the shared stitcher (render/stitch.py) once it lands; until then a plain one
     from .stitch import Chunk, FontUnion, stitch_chunks  # type: ignore[attr-defined]
@@ -87,7 +88,7 @@ def split_document(html: str) -> SplitDocument:
     return SplitDocument(html[:opening.end()], parts[0], tuple(parts[1:]), html[closing:])
 
 
-def group_sections(sections: tuple[str, ...], chunk_bytes: int = CHUNK_BYTES) -> list[str]:
+def group_sections(sections: tuple[str, ...], chunk_bytes: int) -> list[str]:
     """Consecutive sections joined into chunk bodies of about `chunk_bytes` each."""
     groups: list[str] = []
     current: list[str] = []
@@ -303,13 +304,11 @@ def _unchanged(url: str, digest: str) -> bool:
 
 def render_chunked(html: str, base_url: str, fetcher: SandboxFetcher, options: PdfOptions = PdfOptions(),
                    after_layout: AfterLayout | None = None, cache_dir: Path | None = None,
-                   chunk_bytes: int = CHUNK_BYTES) -> ChunkedRender:
+                   chunk_bytes: int | None = None) -> ChunkedRender:
     """Render a marked layout chunk by chunk; the same RenderedPdf as render_pdf, page indexes of the whole."""
-    from ..batch.fonts import fonts_shared_while  # every chunk reads the @font-face files once, not once per chunk
-
     split = split_document(html)
-    bodies = group_sections(split.sections, chunk_bytes)
-    with fonts_shared_while(), tempfile.TemporaryDirectory(prefix="twinprint-chunks-", dir=_temp_parent(cache_dir)) as temporary:
+    bodies = group_sections(split.sections, chunk_bytes or CHUNK_BYTES)
+    with _one_font_configuration(), tempfile.TemporaryDirectory(prefix="twinprint-chunks-", dir=_temp_parent(cache_dir)) as temporary:
         cache = Path(cache_dir) if cache_dir is not None else Path(temporary) / "cache"
         cache.mkdir(parents=True, exist_ok=True)
         renderer = _Renderer(split, base_url, fetcher, options, after_layout, cache, FontUnion() if FontUnion else None)
@@ -317,6 +316,21 @@ def render_chunked(html: str, base_url: str, fetcher: SandboxFetcher, options: P
         if cache_dir is not None:
             renderer.forget_unused()
         return ChunkedRender(rendered, renderer.rendered_chunks, len(bodies) + 1)
+
+
+@contextlib.contextmanager
+def _one_font_configuration() -> Iterator[None]:
+    """Every chunk of the document shares one font configuration (the @font-face files are read once):
+    the batch worker's, if one is installed, else one of this document's own, as a whole render has."""
+    from ..batch.fonts import SharedFontConfiguration
+
+    installed = use_font_configuration(None)
+    config = installed() if installed else SharedFontConfiguration()
+    use_font_configuration(lambda: config)
+    try:
+        yield
+    finally:
+        use_font_configuration(installed)
 
 
 def _temp_parent(cache_dir: Path | None) -> str | None:
