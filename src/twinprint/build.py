@@ -28,7 +28,7 @@ from .layout.paper import page_settings
 from .prepress.preflight import PreflightFailed, PreflightReport, build_context, finding_lines, preflight_pdf
 from .prepress.preview import render_previews
 from .prepress.profiles import finish_pdf, get_profile, profile_html, profile_pdf_options
-from .render.chunks import CHUNK_CACHE_FOLDER, has_chunk_marks, render_chunked
+from .render.chunks import CHUNK_CACHE_FOLDER, render_chunked, worth_chunking
 from .render.pdf import PdfOptions, RenderedPdf, SandboxFetcher, render_pdf
 # What a document is and where it goes live in request.py (light to import); the pipeline uses them from here too.
 from .request import (  # noqa: F401
@@ -157,8 +157,8 @@ def render_fitted(exhibit: Exhibit, request: BuildRequest) -> tuple[RenderedPdf,
 
 
 def chunks_apply(request: BuildRequest, design: Design, html: str) -> bool:
-    """Chunked rendering for layouts that mark their cuts, unless tagged (one structure tree) or padded to a page multiple."""
-    return (request.chunks and has_chunk_marks(html) and not get_profile(request.profile).tagged
+    """Chunked rendering for long layouts that mark their cuts, unless tagged (one structure tree) or padded to a page multiple."""
+    return (request.chunks and worth_chunking(html) and not get_profile(request.profile).tagged
             and design.settings.page_multiple == 1)
 
 

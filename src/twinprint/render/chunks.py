@@ -37,7 +37,6 @@ from typing import Any, Callable, Iterator
 
 import pikepdf
 
-from . import chunkhooks
 from .chunkhooks import ChunkPages, chunk_pages
 from .pdf import PdfOptions, QrPlacement, RenderedPdf, SandboxFetcher, _sha256_of_file, render_pdf, use_font_configuration
 
@@ -74,8 +73,10 @@ class SplitDocument:
         return self.head + body + self.tail
 
 
-def has_chunk_marks(html: str) -> bool:
-    return CHUNK_MARK in html
+def worth_chunking(html: str) -> bool:
+    """A marked layout whose body is more than one chunk: below that, chunks would only add documents."""
+    return CHUNK_MARK in html and len(split_document(html).sections) > 1 and \
+        sum(len(section) for section in split_document(html).sections) > CHUNK_BYTES
 
 
 def split_document(html: str) -> SplitDocument:
@@ -398,6 +399,3 @@ def _laid_over(stitched: Path, overlay: Path) -> bytes:
         whole.save(out)
         return out.getvalue()
 
-
-__all__ = ["CHUNK_MARK", "ChunkedRender", "SplitDocument", "group_sections", "has_chunk_marks", "render_chunked",
-           "split_document", "chunkhooks"]
