@@ -26,14 +26,15 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import json
 import re
-import shutil
 import tempfile
 import zlib
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Iterator
+from urllib.parse import unquote, urlparse
 
 import pikepdf
 
@@ -294,8 +295,6 @@ def _first_pages(document: Any) -> dict[str, int]:
 def _unchanged(url: str, digest: str) -> bool:
     if not url.startswith("file:"):
         return False  # a remote file may have changed: lay the chunk out again
-    from urllib.parse import unquote, urlparse
-
     path = Path(unquote(urlparse(url).path))
     try:
         return _sha256_of_file(path, path.read_bytes()) == digest if path.is_file() else False
@@ -389,8 +388,6 @@ def _numbers_overlay_body(pages: list[tuple[str, str]]) -> str:
 
 
 def _laid_over(stitched: Path, overlay: Path) -> bytes:
-    import io
-
     with pikepdf.open(stitched) as whole, pikepdf.open(overlay) as totals:
         for page, total in zip(whole.pages, totals.pages):
             if total.get("/Contents") is not None:
