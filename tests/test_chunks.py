@@ -21,6 +21,7 @@ from corpus import random_spec, write_exhibit
 from pdfcheck import outline_titles
 from twinprint.build import BuildRequest, build_document, render_exhibit_html, sandbox_for
 from twinprint.content.load import load_exhibit
+from twinprint.layout.fit import LayoutOverflow, find_overflows
 from twinprint.render import chunks
 from twinprint.render.chunks import render_chunked, split_document
 from twinprint.render.pdf import render_pdf
@@ -216,3 +217,21 @@ def test_the_body_is_cut_only_at_the_layout_marks():
     split = split_document(html)
     assert len(split.sections) == 9 and "<h1" in split.front and split.tail.startswith("</body>")
     assert "".join([split.head, split.front, *("<!--twinprint:chunk-->" + s for s in split.sections), split.tail]) == html
+
+
+def test_an_overflow_in_a_later_chunk_names_its_page_in_the_whole_document(tmp_path):
+    """Inject: a line wider than the page in the seventh part; chunked and whole builds report the same page."""
+    html = sided_html().replace('<section id="p6"><h2>Part 6</h2>', '<section id="p6"><h2>Part 6</h2><p style="white-space: nowrap">' + "overflowing " * 40 + '</p>')
+
+    def check(document):
+        overflows = find_overflows(document, None)
+        if overflows:
+            raise LayoutOverflow("test", overflows)
+        return document
+
+    with pytest.raises(LayoutOverflow) as whole:
+        render_pdf(html, tmp_path.as_uri() + "/", fetcher(tmp_path), after_layout=check)
+    with pytest.raises(LayoutOverflow) as chunked:
+        render_chunked(html, tmp_path.as_uri() + "/", fetcher(tmp_path), after_layout=check, chunk_bytes=500)
+    assert "(page 19)" in str(whole.value)
+    assert str(chunked.value) == str(whole.value)

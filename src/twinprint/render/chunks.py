@@ -38,6 +38,7 @@ from urllib.parse import unquote, urlparse
 
 import pikepdf
 
+from ..layout.fit import LayoutOverflow
 from .chunkhooks import ChunkPages, chunk_pages
 from .pdf import PdfOptions, QrPlacement, RenderedPdf, SandboxFetcher, _sha256_of_file, render_pdf, use_font_configuration
 
@@ -76,8 +77,10 @@ class SplitDocument:
 
 def worth_chunking(html: str) -> bool:
     """A marked layout whose body is more than one chunk: below that, chunks would only add documents."""
-    return CHUNK_MARK in html and len(split_document(html).sections) > 1 and \
-        sum(len(section) for section in split_document(html).sections) > CHUNK_BYTES
+    if CHUNK_MARK not in html:
+        return False
+    sections = split_document(html).sections
+    return len(sections) > 1 and sum(len(section) for section in sections) > CHUNK_BYTES
 
 
 def split_document(html: str) -> SplitDocument:
@@ -205,7 +208,7 @@ class _Renderer:
         laid_out: dict[str, Any] = {}
 
         def after_layout(document: Any) -> Any:
-            document = self.after_layout(document) if self.after_layout else document
+            document = self.checked(document, settings)
             laid_out["anchors"] = _first_pages(document)
             sides = [page._page_box.page_type.side for page in document.pages]
             laid_out["pages"] = [(page._page_box.page_type.name, side == sides[0]) for page, side in zip(document.pages, sides)]
@@ -235,8 +238,7 @@ class _Renderer:
             return cached
 
         def stop(document: Any) -> Any:
-            document = self.after_layout(document) if self.after_layout else document
-            raise _LaidOut(len(document.pages))
+            raise _LaidOut(len(self.checked(document, settings).pages))
 
         self.fetcher.fetched, self.fetcher.image_sizes = {}, {}
         try:
@@ -248,6 +250,13 @@ class _Renderer:
             self.store(key, result, None)
             return result
         raise AssertionError("the layout was not stopped")
+
+    def checked(self, document: Any, settings: ChunkPages) -> Any:
+        """The build's checks of the laid-out pages (fit, overflow), reporting pages of the whole document."""
+        try:
+            return self.after_layout(document) if self.after_layout else document
+        except LayoutOverflow as overflow:
+            raise overflow.on_pages_after(settings.offset) from None
 
     def key(self, html: str, settings: ChunkPages, placed: bool) -> str:
         """The cache key; `placed`: with the chunk's first page number and side even where its styles do not show them."""
