@@ -306,7 +306,7 @@ def _unchanged(url: str, digest: str) -> bool:
         return False  # a remote file may have changed: lay the chunk out again
     path = Path(unquote(urlparse(url).path))
     try:
-        return _sha256_of_file(path, path.read_bytes()) == digest if path.is_file() else False
+        return path.is_file() and _sha256_of_file(path) == digest
     except OSError:
         return False
 
