@@ -39,6 +39,7 @@ from urllib.parse import unquote, urlparse
 import pikepdf
 
 from ..layout.fit import LayoutOverflow
+from ..request import write_atomically
 from .chunkhooks import ChunkPages, chunk_pages
 from .pdf import PdfOptions, QrPlacement, RenderedPdf, SandboxFetcher, _sha256_of_file, render_pdf, use_font_configuration
 
@@ -282,12 +283,13 @@ class _Renderer:
         return result
 
     def store(self, key: str, result: ChunkResult, pdf: bytes | None) -> None:
+        # Atomic, PDF first: another build of the same document may read the cache at any moment.
         if pdf is not None:
-            (self.cache / f"{key}.pdf").write_bytes(pdf)
-        (self.cache / f"{key}.json").write_text(json.dumps(asdict(result), ensure_ascii=False), encoding="utf-8")
+            write_atomically(self.cache / f"{key}.pdf", pdf)
+        write_atomically(self.cache / f"{key}.json", json.dumps(asdict(result), ensure_ascii=False).encode("utf-8"))
 
     def forget_unused(self) -> None:
-        for path in self.cache.glob("*.*"):
+        for path in [*self.cache.glob("*.pdf"), *self.cache.glob("*.json")]:
             if path.stem not in self.used:
                 path.unlink(missing_ok=True)
 
