@@ -121,10 +121,15 @@ def render_both(folder: Path, cache: Path | None = None, chunk_bytes: int = 40_0
     return html, base_url, lambda: render_chunked(html, base_url, sandbox_for(request), cache_dir=cache, chunk_bytes=chunk_bytes)
 
 
-def test_a_generated_long_catalogue_chunked_has_the_pages_of_the_whole(tmp_path):
+def test_a_generated_long_catalogue_chunked_has_the_pages_of_the_whole(tmp_path, monkeypatch):
+    """Its contents (45 entries, 30 to a part) are laid out in two parts, cut where the whole breaks a page."""
     folder = write_exhibit(random_spec(7, max_pixels=400, section_count=44, event_count=20), tmp_path / "long")
     html, base_url, chunked = render_both(folder)
+    cuts = []
+    monkeypatch.setattr(chunks, "FLOW_ITEMS", 30)
+    monkeypatch.setattr(chunks, "_flow_cut", lambda document, cut=chunks._flow_cut: cuts.append(cut(document)) or cuts[-1])
     result = chunked()
+    assert cuts and all(cut is not None and cut[1] > 0 for cut in cuts)
     whole = render_pdf(html, base_url, sandbox_for(BuildRequest(folder, "catalogue", "en", tmp_path, PROJECT_ROOT)))
     (tmp_path / "chunked.pdf").write_bytes(result.rendered.pdf)
     (tmp_path / "whole.pdf").write_bytes(whole.pdf)

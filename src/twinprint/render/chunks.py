@@ -76,6 +76,67 @@ class SplitDocument:
         return self.head + body + self.tail
 
 
+FLOW_MARK = "<!--twinprint:flow-->"
+_FLOW_OPEN = re.compile(r"<!--twinprint:flow-open (.*?)-->", re.S)
+_FLOW_END = "<!--twinprint:flow-end-->"
+_FLOW_CLOSE = "<!--twinprint:flow-close-->"
+# A long contents is laid out this many entries at a time (about three pages of the catalogue's).
+FLOW_ITEMS = 60
+
+
+@dataclass(frozen=True)
+class Flow:
+    """A run of entries in the front matter (the contents) that may be laid out a few pages at a time."""
+
+    before: str  # up to the first entry (the cover, the contents' title and opening tags)
+    items: tuple[str, ...]
+    after: str  # after the last entry: the closing tags, then the rest of the front matter
+    reopen: str  # the tags a part after the first starts with
+    close: str  # the tags a part before the last ends with
+
+    def part(self, start: int, end: int) -> str:
+        return (self.before if start == 0 else self.reopen) + "".join(self.items[start:end]) + \
+            (self.after if end >= len(self.items) else self.close)
+
+
+def split_flow(front: str) -> Flow | None:
+    """The front matter's entries, where the layout marks them (flow, flow-open, flow-end, flow-close)."""
+    opening = _FLOW_OPEN.search(front)
+    if opening is None or FLOW_MARK not in front or _FLOW_END not in front or _FLOW_CLOSE not in front:
+        return None
+    before, rest = front.split(FLOW_MARK, 1)
+    entries, after = rest.split(_FLOW_END, 1)
+    return Flow(before, tuple(entries.split(FLOW_MARK)), after, opening.group(1), after.split(_FLOW_CLOSE, 1)[0])
+
+
+class _NoCut(Exception):
+    """A part of the contents could not be cut at a page (one entry longer than a page)."""
+
+
+def _flow_cut(document: Any) -> tuple[int, int] | None:
+    """Where a part of the contents is cut: (pages kept, entries on them), the pages before the one where
+    the entry at the top of the last page starts; None when the last page holds no entry."""
+    first_page: dict[int, int] = {}
+    order: list[int] = []
+    top_of_last = None
+    last = len(document.pages) - 1
+    for index, page in enumerate(document.pages):
+        for box in page._page_box.descendants():
+            element = getattr(box, "element", None)
+            if element is None or box.element_tag != "li" or element.get("data-flow") is None:
+                continue
+            if id(element) not in first_page:
+                first_page[id(element)] = index
+                order.append(id(element))
+            if index == last and top_of_last is None:
+                top_of_last = id(element)
+    if top_of_last is None:
+        return None
+    if first_page[top_of_last] == 0 or order.index(top_of_last) == 0:
+        raise _NoCut()
+    return first_page[top_of_last], order.index(top_of_last)
+
+
 def worth_chunking(html: str) -> bool:
     """A marked layout whose body is more than one chunk: below that, chunks would only add documents."""
     if CHUNK_MARK not in html:
@@ -153,9 +214,9 @@ def _without_page_rules(css: str) -> str:
 class _LaidOut(Exception):
     """Stops a counting pass once the pages are laid out: writing them would cost more than laying them out."""
 
-    def __init__(self, page_count: int) -> None:
+    def __init__(self, page_count: int, entries: int | None = None) -> None:
         super().__init__(page_count)
-        self.page_count = page_count
+        self.page_count, self.entries = page_count, entries
 
 
 @dataclass
@@ -171,6 +232,7 @@ class ChunkResult:
     warnings: list[str]
     image_sizes: dict[str, list[int]]
     read_page_numbers: bool = False
+    entries: int | None = None  # a part of the contents: how many entries its pages hold
 
 
 @dataclass
@@ -198,8 +260,9 @@ class _Renderer:
     def __post_init__(self) -> None:
         self.placement = placement_shown(self.split.head)
 
-    def render(self, body: str, settings: ChunkPages) -> tuple[ChunkResult, Path]:
-        html = self.split.chunk_html(body)
+    def render(self, body: str, settings: ChunkPages, cut: bool = False) -> tuple[ChunkResult, Path]:
+        """Lay out and write one chunk (or take it from the cache); `cut`: a part of the contents, cut at its last page."""
+        html = self.split.chunk_html(body) + ("<!--cut-->" if cut else "")
         keys = (self.key(html, settings, placed=False), self.key(html, settings, placed=True))
         for key in keys:
             cached = self.cached(key)
@@ -210,6 +273,10 @@ class _Renderer:
 
         def after_layout(document: Any) -> Any:
             document = self.checked(document, settings)
+            where = _flow_cut(document) if cut else None
+            if where is not None:
+                document = document.copy(document.pages[:where[0]])
+            laid_out["entries"] = where[1] if where is not None else None
             laid_out["anchors"] = _first_pages(document)
             sides = [page._page_box.page_type.side for page in document.pages]
             laid_out["pages"] = [(page._page_box.page_type.name, side == sides[0]) for page, side in zip(document.pages, sides)]
@@ -223,15 +290,16 @@ class _Renderer:
         self.rendered_chunks += 1
         result = ChunkResult(rendered.page_count, laid_out["anchors"], laid_out["pages"], dict(settings.strings_after),
                              [asdict(code) for code in rendered.qr_codes], rendered.fetched, rendered.warnings,
-                             {url: list(size) for url, size in rendered.image_sizes.items()}, settings.read_page_numbers)
+                             {url: list(size) for url, size in rendered.image_sizes.items()}, settings.read_page_numbers,
+                             laid_out["entries"])
         key = keys[1] if settings.read_page_numbers or self.placement.offset else keys[0]
         self.used.add(key)
         self.store(key, result, rendered.pdf)
         return result, self.cache / f"{key}.pdf"
 
-    def count_pages(self, body: str, settings: ChunkPages) -> ChunkResult:
+    def count_pages(self, body: str, settings: ChunkPages, cut: bool = False) -> ChunkResult:
         """Lay out only (the PDF is not written): how many pages, and the named strings after them."""
-        html = self.split.chunk_html(body)
+        html = self.split.chunk_html(body) + ("<!--cut-->" if cut else "")
         key = self.key(html, settings, placed=True) + "-count"
         self.used.add(key)
         cached = self.cached(key, with_pdf=False)
@@ -239,7 +307,9 @@ class _Renderer:
             return cached
 
         def stop(document: Any) -> Any:
-            raise _LaidOut(len(self.checked(document, settings).pages))
+            document = self.checked(document, settings)
+            where = _flow_cut(document) if cut else None
+            raise _LaidOut(where[0] if where else len(document.pages), where[1] if where else None)
 
         self.fetcher.fetched, self.fetcher.image_sizes = {}, {}
         try:
@@ -247,7 +317,8 @@ class _Renderer:
                 render_pdf(html, self.base_url, self.fetcher, self.options, after_layout=stop)
         except _LaidOut as laid_out:
             self.rendered_chunks += 1
-            result = ChunkResult(laid_out.page_count, {}, [], dict(settings.strings_after), [], dict(self.fetcher.fetched), [], {})
+            result = ChunkResult(laid_out.page_count, {}, [], dict(settings.strings_after), [], dict(self.fetcher.fetched), [], {},
+                                 entries=laid_out.entries)
             self.store(key, result, None)
             return result
         raise AssertionError("the layout was not stopped")
@@ -354,20 +425,53 @@ def _temp_parent(cache_dir: Path | None) -> str | None:
 def _render_in_order(renderer: _Renderer, bodies: list[str], temporary: Path) -> RenderedPdf:
     all_ids = {name: 1 for body in bodies for name in _ID.findall(body)}
     # Counting pass: the front matter's page count does not depend on the numbers in its contents.
-    counted = renderer.count_pages(renderer.split.front, ChunkPages(targets=all_ids))
+    counted = _front_parts(renderer, all_ids, counting=True)
     for _attempt in range(2):
         results: list[tuple[ChunkResult, Path, int]] = []
-        offset, strings = counted.page_count, counted.strings_after
+        offset, strings = _pages_of(counted), counted[-1][0].strings_after
         for body in bodies:
             result, pdf = renderer.render(body, ChunkPages(offset, offset % 2 == 0, strings))
             results.append((result, pdf, offset))
             offset, strings = offset + result.page_count, result.strings_after
         targets = {name: first + index + 1 for result, _, first in results for name, index in result.anchors.items()}
-        front, front_pdf = renderer.render(renderer.split.front, ChunkPages(targets=targets))
-        if front.page_count == counted.page_count:
-            return _assemble(renderer, [(front, front_pdf, 0)] + results, temporary)
+        front = _front_parts(renderer, targets)
+        if _pages_of(front) == _pages_of(counted):
+            return _assemble(renderer, front + results, temporary)
         counted = front  # the numbers made the contents longer or shorter: lay the body out from there
     raise AssertionError("the front matter's page count does not settle")
+
+
+def _pages_of(parts: list[tuple[ChunkResult, Path | None, int]]) -> int:
+    return sum(result.page_count for result, _, _ in parts)
+
+
+def _front_parts(renderer: _Renderer, targets: dict[str, int], counting: bool = False) -> list[tuple[ChunkResult, Path | None, int]]:
+    """The front matter, its contents a few pages at a time when long (each part cut at a page the whole would break at)."""
+    flow = split_flow(renderer.split.front)
+    if flow is None or len(flow.items) <= FLOW_ITEMS:
+        return [_front_part(renderer, renderer.split.front, ChunkPages(targets=targets), False, counting)]
+    try:
+        parts: list[tuple[ChunkResult, Path | None, int]] = []
+        start, first, strings = 0, 0, {}
+        while start < len(flow.items):
+            end = min(start + FLOW_ITEMS, len(flow.items))
+            last = end == len(flow.items)
+            result, pdf, _ = _front_part(renderer, flow.part(start, end), ChunkPages(first, first % 2 == 0, strings, targets),
+                                         not last, counting)
+            parts.append((result, pdf, first))
+            start = end if last else start + (result.entries if result.entries is not None else end - start)
+            first, strings = first + result.page_count, result.strings_after
+        return parts
+    except _NoCut:
+        return [_front_part(renderer, renderer.split.front, ChunkPages(targets=targets), False, counting)]
+
+
+def _front_part(renderer: _Renderer, body: str, settings: ChunkPages, cut: bool,
+                counting: bool) -> tuple[ChunkResult, Path | None, int]:
+    if counting:
+        return renderer.count_pages(body, settings, cut), None, settings.offset
+    result, pdf = renderer.render(body, settings, cut)
+    return result, pdf, settings.offset
 
 
 def _assemble(renderer: _Renderer, results: list[tuple[ChunkResult, Path, int]], temporary: Path) -> RenderedPdf:

@@ -8,6 +8,7 @@ are not merged: each chunk keeps its own subsets.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,9 @@ def stitch_chunks(chunks: list[Chunk], output: Path, fonts: Any = None) -> int:
             source = whole if chunk is ordered[0] else pikepdf.open(chunk.pdf)
             first = len(whole.pages) if source is not whole else 0
             if source is not whole:
-                whole.pages.extend(source.pages)
+                with warnings.catch_warnings():  # named destinations are rebuilt below, pointing at the copies
+                    warnings.simplefilter("ignore", getattr(pikepdf, "PageCopyWarning", UserWarning))
+                    whole.pages.extend(source.pages)
             index_of = {page.objgen: n for n, page in enumerate(source.pages)}
             for name, destination in _named_destinations(source):
                 target = whole.pages[first + index_of[destination[0].objgen]]
