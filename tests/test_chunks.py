@@ -191,7 +191,9 @@ def sided_whole(tmp_path_factory) -> list[str]:
     return sided_texts(render_pdf(sided_html(), folder.as_uri() + "/", fetcher(folder)).pdf, folder, "whole.pdf")
 
 
-def test_sides_and_numbers_carry_across_chunks(tmp_path, sided_whole):
+def test_sides_and_numbers_carry_across_chunks(tmp_path, sided_whole, monkeypatch):
+    """The page numbers are laid over 5 pages at a time here: each part numbers on, with the whole's total."""
+    monkeypatch.setattr(chunks, "OVERLAY_PAGES", 5)
     html, whole = sided_html(), sided_whole
     chunked = render_chunked(html, tmp_path.as_uri() + "/", fetcher(tmp_path), chunk_bytes=500)
     assert chunked.chunk_count >= 5

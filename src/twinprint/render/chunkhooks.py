@@ -48,6 +48,7 @@ class ChunkPages:
     strings: dict[str, str] = field(default_factory=dict)  # named strings in force where it starts
     targets: dict[str, int] = field(default_factory=dict)  # anchors of other chunks -> page number (1-based)
     margin: str = "without-numbers"  # or "numbers-only" (the overlay of margin boxes printing page numbers)
+    total: int | None = None  # counter(pages), when the chunk is not the whole document (the overlay's parts)
     # Filled in by the layout:
     strings_after: dict[str, str] = field(default_factory=dict)
     read_page_numbers: bool = False  # target-counter() or target-text() was resolved
@@ -106,6 +107,8 @@ def _layout_document(html: Any, root_box: Any, context: Any, max_loops: int = 8)
 
 def _make_margin_boxes(context: Any, page: Any, state: Any) -> Iterator[Any]:
     settings = _active.get()
+    if settings is not None and settings.total is not None:
+        state[1]["pages"] = [settings.total]
     for box in _original_make_margin_boxes(context, page, state):
         if settings is None or prints_page_numbers(box) == (settings.margin == "numbers-only"):
             yield box

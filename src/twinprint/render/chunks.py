@@ -80,6 +80,8 @@ FLOW_MARK = "<!--twinprint:flow-->"
 _FLOW_OPEN = re.compile(r"<!--twinprint:flow-open (.*?)-->", re.S)
 _FLOW_END = "<!--twinprint:flow-end-->"
 _FLOW_CLOSE = "<!--twinprint:flow-close-->"
+# The overlay of page numbers is laid out this many pages at a time.
+OVERLAY_PAGES = 200
 # A long contents is laid out this many entries at a time (about three pages of the catalogue's).
 FLOW_ITEMS = 60
 
@@ -478,15 +480,19 @@ def _assemble(renderer: _Renderer, results: list[tuple[ChunkResult, Path, int]],
     stitched = temporary / "stitched.pdf"
     page_count = stitch_chunks([Chunk(pdf, first) for _, pdf, first in results], stitched, renderer.fonts)
     pages = [(name, "right" if same == (first % 2 == 0) else "left") for result, _, first in results for name, same in result.pages]
-    overlay, overlay_pdf = renderer.render(_numbers_overlay_body(pages), ChunkPages(margin="numbers-only"))
-    if overlay.page_count != page_count:
-        raise AssertionError(f"the overlay of page numbers has {overlay.page_count} pages, the document {page_count}")
-    pdf = _laid_over(stitched, overlay_pdf)
+    overlays = []
+    for start in range(0, len(pages), OVERLAY_PAGES):
+        part = pages[start:start + OVERLAY_PAGES]
+        settings = ChunkPages(start, part[0][1] == "right", margin="numbers-only", total=len(pages))
+        overlays.append(renderer.render(_numbers_overlay_body(part), settings))
+    if sum(overlay.page_count for overlay, _ in overlays) != page_count:
+        raise AssertionError(f"the overlay of page numbers does not have the document's {page_count} pages")
+    pdf = _laid_over(stitched, [overlay_pdf for _, overlay_pdf in overlays])
     return RenderedPdf(
         pdf, page_count,
         [replace(QrPlacement(**code), page_index=code["page_index"] + first) for result, _, first in results for code in result.qr_codes],
         {url: digest for result, _, _ in results for url, digest in result.fetched.items()},
-        [warning for result, _, _ in results for warning in result.warnings] + overlay.warnings,
+        [warning for result, _, _ in results for warning in result.warnings] + [w for overlay, _ in overlays for w in overlay.warnings],
         {url: tuple(size) for result, _, _ in results for url, size in result.image_sizes.items()},  # type: ignore[misc]
     )
 
@@ -502,12 +508,14 @@ def _numbers_overlay_body(pages: list[tuple[str, str]]) -> str:
         f'<div class="tp-total-page" style="page: {name or "auto"}; break-before: {side}"></div>' for name, side in pages)
 
 
-def _laid_over(stitched: Path, overlay: Path) -> bytes:
-    with pikepdf.open(stitched) as whole, pikepdf.open(overlay) as totals:
-        for page, total in zip(whole.pages, totals.pages):
-            if total.get("/Contents") is not None:
-                page.add_overlay(total)
+def _laid_over(stitched: Path, overlays: list[Path]) -> bytes:
+    # The overlays stay open until the save: pikepdf copies their streams' data when it writes.
+    with pikepdf.open(stitched) as whole, contextlib.ExitStack() as stack:
+        index = 0
+        for overlay in overlays:
+            for number in stack.enter_context(pikepdf.open(overlay)).pages:
+                whole.pages[index].add_overlay(number)
+                index += 1
         out = io.BytesIO()
         whole.save(out)
         return out.getvalue()
-
