@@ -13,6 +13,9 @@ the front matter again, now with every anchor's page number for its contents (`t
 and links. Margin boxes that print page numbers (`counter(page)`, `counter(pages)`) are left out
 of the chunks and laid out last, on empty pages of the same names and sides, and laid over the
 stitched pages: so no body chunk is laid out twice, and its pages do not depend on where it starts.
+A long contents is itself laid out a part at a time (`Flow`: each part cut where the whole
+document breaks a page), and the overlay `OVERLAY_PAGES` at a time, so that no document grows
+with the page count.
 
 Each chunk's PDF and what its layout reported are kept in a cache folder, keyed by everything
 the chunk's pages depend on: its HTML and styles, the named strings it starts with, the files it
