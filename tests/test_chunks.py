@@ -127,7 +127,7 @@ def test_a_generated_long_catalogue_chunked_has_the_pages_of_the_whole(tmp_path,
     html, base_url, chunked = render_both(folder)
     cuts = []
     monkeypatch.setattr(chunks, "FLOW_ITEMS", 30)
-    monkeypatch.setattr(chunks, "_flow_cut", lambda document, cut=chunks._flow_cut: cuts.append(cut(document)) or cuts[-1])
+    monkeypatch.setattr(chunks, "flow_cut", lambda document, cut=chunks.flow_cut: cuts.append(cut(document)) or cuts[-1])
     result = chunked()
     assert cuts and all(cut is not None and cut[1] > 0 for cut in cuts)
     whole = render_pdf(html, base_url, sandbox_for(BuildRequest(folder, "catalogue", "en", tmp_path, PROJECT_ROOT)))

@@ -43,6 +43,7 @@ import pikepdf
 
 from ..layout.fit import LayoutOverflow
 from ..request import write_atomically
+from .chunkflow import FLOW_ITEMS, flow_cut, NoCut, split_flow
 from .chunkhooks import ChunkPages, chunk_pages
 from .pdf import PdfOptions, QrPlacement, RenderedPdf, SandboxFetcher, _sha256_of_file, render_pdf, use_font_configuration
 
@@ -61,6 +62,8 @@ CHUNK_BYTES = 400_000
 # sections themselves, not on the sizes before them, so an edit moves only its own chunk's cut.
 CUT_MODULUS = 4
 CACHE_VERSION = "1"
+# The overlay of page numbers is laid out this many pages at a time.
+OVERLAY_PAGES = 200
 CHUNK_CACHE_FOLDER = ".chunks"  # inside the output folder: <output folder>/.chunks/<document>/<key>.pdf|.json
 _BODY = re.compile(r"<body\b[^>]*>", re.IGNORECASE)
 _ID = re.compile(r'\bid="([^"]*)"')
@@ -77,69 +80,6 @@ class SplitDocument:
 
     def chunk_html(self, body: str) -> str:
         return self.head + body + self.tail
-
-
-FLOW_MARK = "<!--twinprint:flow-->"
-_FLOW_OPEN = re.compile(r"<!--twinprint:flow-open (.*?)-->", re.S)
-_FLOW_END = "<!--twinprint:flow-end-->"
-_FLOW_CLOSE = "<!--twinprint:flow-close-->"
-# The overlay of page numbers is laid out this many pages at a time.
-OVERLAY_PAGES = 200
-# A long contents is laid out this many entries at a time (about three pages of the catalogue's).
-FLOW_ITEMS = 60
-
-
-@dataclass(frozen=True)
-class Flow:
-    """A run of entries in the front matter (the contents) that may be laid out a few pages at a time."""
-
-    before: str  # up to the first entry (the cover, the contents' title and opening tags)
-    items: tuple[str, ...]
-    after: str  # after the last entry: the closing tags, then the rest of the front matter
-    reopen: str  # the tags a part after the first starts with
-    close: str  # the tags a part before the last ends with
-
-    def part(self, start: int, end: int) -> str:
-        return (self.before if start == 0 else self.reopen) + "".join(self.items[start:end]) + \
-            (self.after if end >= len(self.items) else self.close)
-
-
-def split_flow(front: str) -> Flow | None:
-    """The front matter's entries, where the layout marks them (flow, flow-open, flow-end, flow-close)."""
-    opening = _FLOW_OPEN.search(front)
-    if opening is None or FLOW_MARK not in front or _FLOW_END not in front or _FLOW_CLOSE not in front:
-        return None
-    before, rest = front.split(FLOW_MARK, 1)
-    entries, after = rest.split(_FLOW_END, 1)
-    return Flow(before, tuple(entries.split(FLOW_MARK)), after, opening.group(1), after.split(_FLOW_CLOSE, 1)[0])
-
-
-class _NoCut(Exception):
-    """A part of the contents could not be cut at a page (one entry longer than a page)."""
-
-
-def _flow_cut(document: Any) -> tuple[int, int] | None:
-    """Where a part of the contents is cut: (pages kept, entries on them), the pages before the one where
-    the entry at the top of the last page starts; None when the last page holds no entry."""
-    first_page: dict[int, int] = {}
-    order: list[int] = []
-    top_of_last = None
-    last = len(document.pages) - 1
-    for index, page in enumerate(document.pages):
-        for box in page._page_box.descendants():
-            element = getattr(box, "element", None)
-            if element is None or box.element_tag != "li" or element.get("data-flow") is None:
-                continue
-            if id(element) not in first_page:
-                first_page[id(element)] = index
-                order.append(id(element))
-            if index == last and top_of_last is None:
-                top_of_last = id(element)
-    if top_of_last is None:
-        return None
-    if first_page[top_of_last] == 0 or order.index(top_of_last) == 0:
-        raise _NoCut()
-    return first_page[top_of_last], order.index(top_of_last)
 
 
 def worth_chunking(html: str) -> bool:
@@ -278,7 +218,7 @@ class _Renderer:
 
         def after_layout(document: Any) -> Any:
             document = self.checked(document, settings)
-            where = _flow_cut(document) if cut else None
+            where = flow_cut(document) if cut else None
             if where is not None:
                 document = document.copy(document.pages[:where[0]])
             laid_out["entries"] = where[1] if where is not None else None
@@ -313,7 +253,7 @@ class _Renderer:
 
         def stop(document: Any) -> Any:
             document = self.checked(document, settings)
-            where = _flow_cut(document) if cut else None
+            where = flow_cut(document) if cut else None
             raise _LaidOut(where[0] if where else len(document.pages), where[1] if where else None)
 
         self.fetcher.fetched, self.fetcher.image_sizes = {}, {}
@@ -467,7 +407,7 @@ def _front_parts(renderer: _Renderer, targets: dict[str, int], counting: bool = 
             start = end if last else start + (result.entries if result.entries is not None else end - start)
             first, strings = first + result.page_count, result.strings_after
         return parts
-    except _NoCut:
+    except NoCut:
         return [_front_part(renderer, renderer.split.front, ChunkPages(targets=targets), False, counting)]
 
 
