@@ -28,6 +28,7 @@ bench: setup
 	$(VENV)/bin/python benchmarks/bench_studio.py
 	$(VENV)/bin/python benchmarks/bench_images.py
 	$(VENV)/bin/python benchmarks/bench_stitch.py
+	$(VENV)/bin/python benchmarks/bench_chunks.py
 
 clean:
 	rm -rf build

@@ -302,3 +302,22 @@ def sample_matrix() -> list[tuple[int, str, str]]:
     with_sections = len(sample_specs()) - 1
     spread = [((i + j) % with_sections, layout, language) for i, layout in enumerate(LAYOUTS) for j, language in enumerate(LANGUAGES)]
     return spread + [(with_sections, layout, LANGUAGES[(i + 2) % len(LANGUAGES)]) for i, layout in enumerate(LAYOUTS)]
+
+
+def write_long_catalogue(folder: Path, panels: int) -> Path:
+    """A plain long exhibit for benchmarks: `panels` sections of about a page of text each, every
+    fifth with a quote, each body in its own Markdown file (so one panel can be edited alone)."""
+    words = Words(random.Random(panels))
+    (folder / "text").mkdir(parents=True, exist_ok=True)
+    sections = []
+    for n in range(panels):
+        (folder / "text" / f"p{n:04d}.md").write_text("\n\n".join(words.latin(560) + "." for _ in range(4)) + "\n", encoding="utf-8")
+        section: dict[str, Any] = {"id": f"p{n:04d}", "title": f"Panel {n + 1}: {words.latin(24)}", "body_file": f"text/p{n:04d}.md"}
+        if n % 5 == 0:
+            section["quotes"] = [{"text": words.latin(120), "author": words.latin(16)}]
+        sections.append(section)
+    data = {"kind": "exhibition", "title": f"A long exhibition of {panels} panels",
+            "cities": [{"name": {"en": "Nanjing", "zh": "南京"}, "country": "China"}, {"name": {"en": "Florence", "zh": "佛罗伦萨"}, "country": "Italy"}],
+            "twinned_since": 1980, "sections": sections}
+    (folder / "exhibit.yaml").write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return folder

@@ -28,6 +28,7 @@ from .layout.paper import page_settings
 from .prepress.preflight import PreflightFailed, PreflightReport, build_context, finding_lines, preflight_pdf
 from .prepress.preview import render_previews
 from .prepress.profiles import finish_pdf, get_profile, profile_html, profile_pdf_options
+from .render.chunks import CHUNK_CACHE_FOLDER, render_chunked, worth_chunking
 from .render.pdf import PdfOptions, RenderedPdf, SandboxFetcher, render_pdf
 # What a document is and where it goes live in request.py (light to import); the pipeline uses them from here too.
 from .request import (  # noqa: F401
@@ -151,8 +152,8 @@ def render_fitted(exhibit: Exhibit, request: BuildRequest,
                              weasyprint_options=profile_pdf_options(request.profile, request.content_dir))
         found: list[Overflow] | None = [] if overflowed is not None else None
         try:
-            rendered = render_pdf(html, base_url, sandbox_for(request, image_scaler_for(request, design)), options,
-                                  after_layout=partial(finish_layout, design=design, overflows=found))
+            rendered = render_pages(request, design, html, base_url, sandbox_for(request, image_scaler_for(request, design)), options,
+                                    exhibit.slug, found)
         except LayoutOverflow as overflow:
             if not _may_shrink(overflow.overflows, attempt):
                 raise
@@ -170,6 +171,23 @@ def render_fitted(exhibit: Exhibit, request: BuildRequest,
 def _may_shrink(overflows: list[Overflow], attempt: int) -> bool:
     """Another attempt with smaller fitted text can help: attempts are left and a fitted area overflowed."""
     return attempt < FIT_ATTEMPTS - 1 and any(o.fitted for o in overflows)
+
+
+def chunks_apply(request: BuildRequest, design: Design, html: str) -> bool:
+    """Chunked rendering for long layouts that mark their cuts, unless tagged (one structure tree) or padded to a page multiple."""
+    return (request.chunks and worth_chunking(html) and not get_profile(request.profile).tagged
+            and design.settings.page_multiple == 1)
+
+
+def render_pages(request: BuildRequest, design: Design, html: str, base_url: str, fetcher: SandboxFetcher,
+                 options: PdfOptions, slug: str, overflows: list[Overflow] | None = None) -> RenderedPdf:
+    """The whole document at once, or chunk by chunk where chunks apply; `overflows` as finish_layout takes it."""
+    after_layout = partial(finish_layout, design=design, overflows=overflows)
+    if not chunks_apply(request, design, html):
+        return render_pdf(html, base_url, fetcher, options, after_layout=after_layout)
+    output = request_output(request, slug)
+    cache_dir = Path(request.output_dir) / CHUNK_CACHE_FOLDER / output.relative_to(request.output_dir).with_suffix("")
+    return render_chunked(html, base_url, fetcher, options, after_layout, cache_dir).rendered
 
 
 FIRST_FIELDS_LISTED = 3

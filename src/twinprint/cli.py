@@ -168,11 +168,12 @@ def profile_options(command: Any) -> Any:
 @click.option("--cluster", metavar="tcp://HOST:8786", default=None, help="Run the jobs on this Dask scheduler's workers.")
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None, metavar="SECONDS",
               help="Time limit per job (default: twinprint.toml's [build] timeout, else 600).")
+@click.option("--no-chunks", is_flag=True, help="Lay out each document whole, not section by section (render/chunks.py).")
 @click.pass_context
 def build(ctx: click.Context, content_dirs: tuple[Path, ...], layout: str, lang: str, output: Path,
           assignments: tuple[str, ...], qr_ec: str, strict: bool, paper: str | None, orientation: str | None, theme: str,
           workers: int | None, force: bool, fail_fast: bool, cluster: str | None, timeout: float | None,
-          profile: str, bleed: float, no_preflight: bool, png: bool, verbose: bool) -> None:
+          profile: str, bleed: float, no_preflight: bool, png: bool, verbose: bool, no_chunks: bool) -> None:
     """Build PDFs: what twinprint.toml declares, or build/<slug>/<layout>[-<paper>].<lang>.pdf for each CONTENT_DIR.
 
     With no CONTENT_DIR and a twinprint.toml, --layout and --lang pick among its jobs; without a
@@ -201,7 +202,7 @@ def build(ctx: click.Context, content_dirs: tuple[Path, ...], layout: str, lang:
         requests = [
             BuildRequest(folder, layout, lang, output, project, variables, qr_ec, strict=strict, paper=paper, orientation=orientation, theme=theme,
                          profile=profile, bleed_mm=bleed, preflight=not no_preflight, previews=png, allowed_hosts=allowed_hosts,
-                         verbose=verbose)
+                         verbose=verbose, chunks=not no_chunks)
             for folder in content_folders(project, content_dirs)
         ]
         check_command_line_values(requests[0])

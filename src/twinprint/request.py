@@ -53,6 +53,8 @@ class BuildRequest:
     allowed_hosts: tuple[str, ...] = ()
     # List every missing translation, not only a summary of those the layout prints.
     verbose: bool = False
+    # Lay out long layouts section by section where that changes no page (render/chunks.py); False: as one document.
+    chunks: bool = True
 
 
 def variables_name_part(variables: tuple[tuple[str, str], ...]) -> str:

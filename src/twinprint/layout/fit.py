@@ -11,7 +11,7 @@ with a `LayoutOverflow` that says what overflowed and by how much.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Iterator
 
 from weasyprint.formatting_structure import boxes
@@ -120,9 +120,14 @@ class LayoutOverflow(FitError):
     """Content did not fit: the message names the first overflow; all of them are kept."""
 
     def __init__(self, layout: str, overflows: list[Overflow], hint: str = "") -> None:
-        self.overflows = overflows
+        self.overflows, self.layout, self.hint = overflows, layout, hint
         more = f" (and {len(overflows) - 1} more)" if len(overflows) > 1 else ""
         super().__init__(f"{layout}: {overflows[0].describe()}{more}{'; ' + hint if hint else ''}")
+
+    def on_pages_after(self, pages: int) -> "LayoutOverflow":
+        """The same overflows, found in a part of the document that starts after `pages` pages (render/chunks.py)."""
+        moved = [replace(overflow, page_index=overflow.page_index + pages) for overflow in self.overflows]
+        return LayoutOverflow(self.layout, moved, self.hint)
 
 
 @dataclass(frozen=True)

@@ -185,12 +185,12 @@ class SandboxFetcher(URLFetcher):
 _digests: dict[tuple[str, int, int], str] = {}
 
 
-def _sha256_of_file(path: Path, data: bytes) -> str:
-    """The digest of a file's bytes, remembered by path, size and mtime: fonts are ~100 MB to hash."""
+def _sha256_of_file(path: Path, data: bytes | None = None) -> str:
+    """The digest of a file's bytes (read only if not known), remembered by path, size and mtime: fonts are ~100 MB to hash."""
     stat = path.stat()
     key = (str(path), stat.st_size, stat.st_mtime_ns)
     if key not in _digests:
-        _digests[key] = hashlib.sha256(data).hexdigest()
+        _digests[key] = hashlib.sha256(path.read_bytes() if data is None else data).hexdigest()
     return _digests[key]
 
 
