@@ -133,7 +133,7 @@ def test_a_generated_long_catalogue_chunked_has_the_pages_of_the_whole(tmp_path,
     whole = render_pdf(html, base_url, sandbox_for(BuildRequest(folder, "catalogue", "en", tmp_path, PROJECT_ROOT)))
     (tmp_path / "chunked.pdf").write_bytes(result.rendered.pdf)
     (tmp_path / "whole.pdf").write_bytes(whole.pdf)
-    assert result.chunk_count >= 4 and whole.page_count >= 80
+    assert result.chunk_count >= 4 and whole.page_count >= 60  # figures are capped at half the text area
     assert result.rendered.page_count == whole.page_count
     assert page_texts(tmp_path / "chunked.pdf") == page_texts(tmp_path / "whole.pdf")
     assert result.rendered.qr_codes == whole.qr_codes  # placed on the same pages, at the same places
