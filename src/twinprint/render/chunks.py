@@ -47,12 +47,7 @@ from .chunkflow import FLOW_ITEMS, flow_cut, NoCut, split_flow
 from .chunkhooks import ChunkPages, chunk_pages
 from .pdf import PdfOptions, QrPlacement, RenderedPdf, SandboxFetcher, _sha256_of_file, render_pdf, use_font_configuration
 
-try:  # the shared stitcher (render/stitch.py) once it lands; until then a plain one
-    from .stitch import Chunk, FontUnion, stitch_chunks  # type: ignore[attr-defined]
-except ImportError:
-    from .stitch_naive import Chunk, stitch_chunks
-
-    FontUnion = None  # type: ignore[assignment,misc]
+from .stitch import Chunk, FontUnion, stitch_chunks
 
 CHUNK_MARK = "<!--twinprint:chunk-->"
 # Sections are grouped into chunks of about this much HTML (~30-40 catalogue pages of text): smaller
@@ -338,7 +333,7 @@ def render_chunked(html: str, base_url: str, fetcher: SandboxFetcher, options: P
     with _one_font_configuration(), tempfile.TemporaryDirectory(prefix="twinprint-chunks-", dir=_temp_parent(cache_dir)) as temporary:
         cache = Path(cache_dir) if cache_dir is not None else Path(temporary) / "cache"
         cache.mkdir(parents=True, exist_ok=True)
-        renderer = _Renderer(split, base_url, fetcher, options, after_layout, cache, FontUnion() if FontUnion else None)
+        renderer = _Renderer(split, base_url, fetcher, options, after_layout, cache, FontUnion())
         rendered = _render_in_order(renderer, bodies, Path(temporary))
         if cache_dir is not None:
             renderer.forget_unused()
