@@ -83,10 +83,16 @@ def leftover_temporary_files(folder: Path) -> list[str]:
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     import multiprocessing.util
+    import os
     import shutil
     import time
 
     if _PRIVATE_TMP is None:
+        if os.environ.get("PYTEST_XDIST_WORKER"):
+            # What a run of twinprint does when it starts: font copies of ended processes (killed render children) go.
+            from twinprint.render.fontfolders import remove_folders_of_ended_processes
+
+            remove_folders_of_ended_processes()
         return
     left = leftover_temporary_files(_PRIVATE_TMP)
     # With `pytest -n`, a worker may still be exiting (its atexit handlers stop render children, then remove their copies).
