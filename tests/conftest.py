@@ -89,9 +89,11 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
     if _PRIVATE_TMP is None:
         if os.environ.get("PYTEST_XDIST_WORKER"):
-            # What a run of twinprint does when it starts: font copies of ended processes (killed render children) go.
-            from twinprint.render.fontfolders import remove_folders_of_ended_processes
+            # Its own font copies now (its atexit may run after the controller looked), and, as a twinprint run does
+            # when it starts, those of ended processes (killed render children).
+            from twinprint.render.fontfolders import remove_folders_of_ended_processes, remove_own_folders
 
+            remove_own_folders()
             remove_folders_of_ended_processes()
         return
     left = leftover_temporary_files(_PRIVATE_TMP)
