@@ -99,3 +99,30 @@ def test_a_child_grown_past_twice_the_allowance_is_replaced_after_answering(chil
     assert child.pid is None
     fresh, calls = child.run(count_calls, LIMITS, "job")
     assert fresh != pid and calls == 1
+
+
+EXITING_PARENT = """
+import sys, threading, time
+from functools import partial
+from twinprint.batch.contained import Limits, run_contained
+from twinprint.render.fontfolders import font_cache_root, private_folder
+
+def render_for_a_while():
+    private_folder("fonts-")  # as WeasyPrint's font copies of this child
+    time.sleep(60)
+
+threading.Thread(target=partial(run_contained, render_for_a_while, Limits(400, 120), "job"), daemon=True).start()
+while not list(font_cache_root().glob("*-fonts-*")):
+    time.sleep(0.05)
+sys.exit(0)  # the studio's server ending while a board build renders in a daemon thread
+"""
+
+
+def test_a_render_child_does_not_outlive_its_exiting_parent_with_its_font_copies(tmp_path) -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", EXITING_PARENT], env={**os.environ, "TMPDIR": str(tmp_path)},
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert not list(tmp_path.glob("twinprint-*/*")), list(tmp_path.glob("twinprint-*/*"))

@@ -11,6 +11,7 @@ with its parent (lifeline.py).
 
 from __future__ import annotations
 
+import atexit
 import multiprocessing
 import os
 import resource
@@ -98,6 +99,11 @@ def run_contained(function: Callable[[], T], limits: Limits, label: str) -> T:
         reader.close()
 
 
+# Render children not yet reaped: at this process's exit they are ended and their font copies removed (a daemon
+# thread waiting for one, such as a studio build, stops at exit; the child would then die with its parent, copies left).
+_unreaped: set[int] = set()
+
+
 def fork_child(body: Callable[[Connection, int], None], duplex: bool = False) -> tuple[int, Connection]:
     """Fork a child that runs `body(its end of a pipe, this process's pid)` and never returns; its pid and this end."""
     ours, theirs = multiprocessing.Pipe(duplex=duplex)  # one way: (reader, writer)
@@ -106,10 +112,30 @@ def fork_child(body: Callable[[Connection, int], None], duplex: bool = False) ->
     sys.stderr.flush()
     pid = os.fork()
     if pid == 0:  # pragma: no cover - runs in the child, which never returns
+        _unreaped.clear()
         ours.close()
         body(theirs, parent)
+    _unreaped.add(pid)
     theirs.close()
     return pid, ours
+
+
+def reap(pid: int) -> int:
+    """Wait for a child to end and remove its font copies (a killed child could not); its wait status."""
+    try:
+        status = os.waitpid(pid, 0)[1]
+    except ChildProcessError:  # reaped already, by the exit handler below
+        status = 0
+    _unreaped.discard(pid)
+    remove_folders_of(pid)
+    return status
+
+
+@atexit.register
+def _end_unreaped_children() -> None:
+    for pid in list(_unreaped):
+        kill(pid)
+        reap(pid)
 
 
 def _child(function: Callable[[], Any], writer: Connection, parent: int, allowed_mb: float) -> None:
@@ -212,8 +238,7 @@ def _supervise(pid: int, reader: Connection, allowed_mb: float, limits: Limits, 
         kill(pid)
         raise
     finally:
-        status = os.waitpid(pid, 0)[1]
-        remove_folders_of(pid)  # a killed child could not remove its font copies itself
+        status = reap(pid)
         last_report = ChildReport(seen.peak_mb, time.monotonic() - started)
     if message is None:
         raise died(label, status, seen)

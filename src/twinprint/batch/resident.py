@@ -20,9 +20,9 @@ from multiprocessing.connection import Connection
 from typing import Any, Callable, TypeVar
 
 from ..errors import BuildError
-from ..render.fontfolders import remove_folders_of, remove_own_folders
-from .contained import (Limits, Watched, answer, await_message, died, fork_child, kill, limit_address_space, resident_mb, start_child,
-                        value_of)
+from ..render.fontfolders import remove_own_folders
+from .contained import (Limits, Watched, answer, await_message, died, fork_child, kill, limit_address_space, reap, resident_mb,
+                        start_child, value_of)
 
 T = TypeVar("T")
 # A child that holds more than this many calls' memory allowance after answering is replaced (a warm studio child
@@ -91,9 +91,7 @@ class ResidentChild:
             return 0
         if kill_first:
             kill(pid)
-        status = os.waitpid(pid, 0)[1]
-        remove_folders_of(pid)
-        return status
+        return reap(pid)
 
 
 def _serve(pipe: Connection, parent: int) -> None:
