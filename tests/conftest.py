@@ -105,6 +105,12 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         left = leftover_temporary_files(_PRIVATE_TMP)
     # Removed at the very end: multiprocessing removes its own folder in it at exit (priority -100), then this runs.
     multiprocessing.util.Finalize(None, shutil.rmtree, args=(_PRIVATE_TMP, True), exitpriority=-200)
+    # A font copy of an ended process is what every twinprint run removes when it starts (render/fontfolders.py); with
+    # `pytest -n` one of a render child of a worker's last test is sometimes still there: said, not failed.
+    ended_fonts = [name for name in left if name.startswith("twinprint-")]
+    if ended_fonts:
+        print(f"\nnote: font copies of ended processes, removed as the next run would: {', '.join(ended_fonts[:10])}", file=sys.stderr)
+    left = [name for name in left if name not in ended_fonts]
     if left:
         print(f"\nERROR: the tests left temporary files behind: {', '.join(left[:10])}", file=sys.stderr)
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
