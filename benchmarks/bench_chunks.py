@@ -71,15 +71,21 @@ def same_pages(a: bytes, b: bytes, scratch: Path) -> bool:
     return True
 
 
-def compare(label: str, folder: Path, language: str, scratch: Path, chunk_bytes: int | None = None) -> None:
+def compare(label: str, folder: Path, language: str, scratch: Path, chunk_bytes: int | None = None, rounds: int = 3) -> None:
+    """Whole and chunked renders taken in turn, `rounds` times each: this VM's speed drifts by 20 % within
+    a minute, so each ratio is of a pair run back to back, and the median pair is shown."""
     html, base_url, request = html_of(folder, language)
     render_pdf(html, base_url, sandbox_for(request))  # warm-up: imports, caches
-    whole, whole_wall, whole_cpu = timed(lambda: render_pdf(html, base_url, sandbox_for(request)))
-    chunked, wall, cpu = timed(lambda: render_chunked(html, base_url, sandbox_for(request), chunk_bytes=chunk_bytes))
+    pairs = []
+    for _ in range(rounds):
+        whole, whole_wall, whole_cpu = timed(lambda: render_pdf(html, base_url, sandbox_for(request)))
+        chunked, wall, cpu = timed(lambda: render_chunked(html, base_url, sandbox_for(request), chunk_bytes=chunk_bytes))
+        pairs.append((cpu / whole_cpu, wall / whole_wall, whole_wall, whole_cpu, wall, cpu))
+    cpu_ratio, wall_ratio, whole_wall, whole_cpu, wall, cpu = sorted(pairs)[len(pairs) // 2]
     identical = same_pages(chunked.rendered.pdf, whole.pdf, scratch)
     print(f"  {label:28s} {whole.page_count:4d} pages, {chunked.chunk_count:3d} chunks   whole {whole_wall:6.1f} s wall {whole_cpu:6.1f} s cpu"
-          f"   chunked {wall:6.1f} s wall {cpu:6.1f} s cpu   ratio wall {wall / whole_wall:4.2f} cpu {cpu / whole_cpu:4.2f}"
-          f"   pages identical: {'yes' if identical else 'NO'}")
+          f"   chunked {wall:6.1f} s wall {cpu:6.1f} s cpu   ratio wall {wall_ratio:4.2f} cpu {cpu_ratio:4.2f}"
+          f"   (median of {rounds} pairs; cpu ratios {' '.join(f'{pair[0]:.2f}' for pair in pairs)})   pages identical: {'yes' if identical else 'NO'}")
 
 
 def edit_rebuilds(folder: Path) -> None:

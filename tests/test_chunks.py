@@ -17,7 +17,7 @@ import pytest
 from PIL import Image, ImageChops
 
 from conftest import CONTENT, PROJECT_ROOT
-from corpus import random_spec, write_exhibit
+from corpus import random_spec, write_exhibit, write_long_catalogue
 from pdfcheck import outline_titles
 from twinprint.build import BuildRequest, build_document, render_exhibit_html, sandbox_for
 from twinprint.content.load import load_exhibit
@@ -42,6 +42,7 @@ def both(request, tmp_path_factory) -> tuple[Path, Path, Path]:
     out = tmp_path_factory.mktemp(f"chunks-{slug}")
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(chunks, "CHUNK_BYTES", SMALL_CHUNKS)
+        patch.setattr(chunks, "WHOLE_BELOW", SMALL_CHUNKS)
         chunked = build_document(BuildRequest(CONTENT / slug, "catalogue", language, out / "chunked", PROJECT_ROOT, preflight=False))
     whole = build_document(BuildRequest(CONTENT / slug, "catalogue", language, out / "whole", PROJECT_ROOT, chunks=False, preflight=False))
     return chunked.output, whole.output, out / "chunked" / chunks.CHUNK_CACHE_FOLDER
@@ -154,6 +155,43 @@ def test_after_a_one_section_edit_only_its_chunk_is_laid_out_again(tmp_path):
     assert edited.rendered_chunks == 1
     (tmp_path / "edited.pdf").write_bytes(edited.rendered.pdf)
     assert "Nanking" in "".join(page_texts(tmp_path / "edited.pdf"))
+
+
+def test_a_contents_of_numbers_from_other_chunks_is_laid_out_once(tmp_path, monkeypatch):
+    """Its page numbers are known before its layout: no page of it is made twice (WeasyPrint remakes each
+    page twice more when it reads those numbers as page-based counters to look up)."""
+    import weasyprint.layout.page as wp_page
+
+    made: dict[tuple[int, int], int] = {}
+    make_page = wp_page.make_page
+
+    def counting(context, root_box, page_type, resume_at, page_number, page_state):
+        made[id(context), page_number] = made.get((id(context), page_number), 0) + 1
+        return make_page(context, root_box, page_type, resume_at, page_number, page_state)
+
+    folder = tmp_path / "seed"
+    shutil.copytree(CONTENT / "nanjing-florence", folder)
+    monkeypatch.setattr(wp_page, "make_page", counting)
+    result = render_both(folder, chunk_bytes=SMALL_CHUNKS)[2]()
+    assert result.chunk_count >= 4 and made
+    assert max(made.values()) == 1, sorted(made.items(), key=lambda item: -item[1])[:3]
+
+
+def test_a_page_moving_edit_lays_out_again_only_the_contents_parts_whose_numbers_moved(tmp_path, monkeypatch):
+    folder = write_long_catalogue(tmp_path / "long", 70)
+    cache = tmp_path / "cache"
+    monkeypatch.setattr(chunks, "FLOW_ITEMS", 30)
+    render_both(folder, cache)[2]()
+    rendered: list[str] = []
+    monkeypatch.setattr(chunks, "render_pdf", lambda html, *args, render=chunks.render_pdf, **kwargs: rendered.append(html) or render(html, *args, **kwargs))
+    late = folder / "text" / "p0065.md"
+    late.write_text(late.read_text(encoding="utf-8") * 3, encoding="utf-8")  # a page more: the last four panels move
+    edited = render_both(folder, cache)[2]()
+    contents_parts = [html for html in rendered if 'data-target="#' in html]
+    assert contents_parts, "the contents' last entries point at pages that moved: their part is laid out again"
+    assert not any('href="#p0000"' in html for html in contents_parts), "the first part's numbers did not move"
+    (tmp_path / "edited.pdf").write_bytes(edited.rendered.pdf)
+    assert edited.rendered.page_count == len(page_texts(tmp_path / "edited.pdf"))
 
 
 # Pages that show their side and number outside the folio: a chunk started on the wrong side or

@@ -34,6 +34,7 @@ _OriginalPageType = wp_page.PageType
 _original_initialize = wp_layout.initialize_page_maker
 _original_layout_document = wp_layout.layout_document
 _original_make_margin_boxes = wp_layout.make_margin_boxes
+_original_margin_box_layout = wp_page.margin_box_content_layout
 _original_strings = wp_layout.LayoutContext.get_string_or_element_for
 _original_lookup = TargetCollector.lookup_target
 _original_resolve_links = wp_pdf.resolve_links
@@ -73,9 +74,16 @@ def prints_page_numbers(margin_box: Any) -> bool:
 
 
 class _ExternalTarget:
-    """An anchor laid out in another chunk, as target-counter() reads it."""
+    """An anchor laid out in another chunk, as target-counter() reads it.
 
-    cached_counter_values: dict[str, list[int]] = {}
+    Its page number is one of its own counter values: WeasyPrint then takes the page number as known when
+    it builds the boxes, instead of recording a page-based counter to look up while paginating, which
+    makes it lay out every page of a contents three times (the lookup, and a remake of each page it marks
+    as changed).
+    """
+
+    def __init__(self, page: int) -> None:
+        self.cached_counter_values = {"page": [page]}
 
 
 def _page_type(side: str, blank: bool, name: str, index: int, groups: Any) -> Any:
@@ -110,8 +118,17 @@ def _make_margin_boxes(context: Any, page: Any, state: Any) -> Iterator[Any]:
     if settings is not None and settings.total is not None:
         state[1]["pages"] = [settings.total]
     for box in _original_make_margin_boxes(context, page, state):
-        if settings is None or prints_page_numbers(box) == (settings.margin == "numbers-only"):
+        if _kept(box, settings):
             yield box
+
+
+def _kept(box: Any, settings: ChunkPages | None) -> bool:
+    return settings is None or prints_page_numbers(box) == (settings.margin == "numbers-only")
+
+
+def _margin_box_layout(context: Any, page: Any, box: Any) -> Any:
+    """A margin box the chunk leaves out is not laid out (its size, which its neighbours' depend on, is already set)."""
+    return _original_margin_box_layout(context, page, box) if _kept(box, _active.get()) else box
 
 
 def _strings(self: Any, store: Any, page: Any, name: str, keyword: str) -> Any:
@@ -131,7 +148,7 @@ def _lookup_target(self: Any, anchor_token: Any, source_box: Any, css_token: Any
         name = _anchor_name(anchor_token, source_box)
         if name in settings.targets and name not in self.target_lookup_items:
             item = TargetLookupItem("up-to-date")
-            item.target_box = _ExternalTarget()
+            item.target_box = _ExternalTarget(settings.targets[name])
             item.cached_page_counter_values = {"page": [settings.targets[name]]}
             return item
     return _original_lookup(self, anchor_token, source_box, css_token, parse_again)
@@ -171,6 +188,7 @@ def install() -> None:
     wp_layout.initialize_page_maker = _initialize_page_maker
     wp_layout.layout_document = wp_document.layout_document = _layout_document
     wp_layout.make_margin_boxes = _make_margin_boxes
+    wp_page.margin_box_content_layout = _margin_box_layout
     wp_layout.LayoutContext.get_string_or_element_for = _strings
     TargetCollector.lookup_target = _lookup_target
     wp_pdf.resolve_links = _resolve_links
