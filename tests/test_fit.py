@@ -65,6 +65,16 @@ def test_overflows_are_found_in_the_box_tree():
     assert overflows_of(folio) == ["the @bottom-center margin text overflows the sheet by " + overflows_of(folio)[0].split(" by ")[1]]
 
 
+@pytest.mark.parametrize("display", ["block", "flex; flex-direction: column", "grid; grid-template-rows: minmax(0, 1fr)"])
+def test_an_area_overflowing_is_found_whether_laid_out_as_block_flex_or_grid(display):
+    """The poster's spread is a grid: an area laid out as one must be checked like a block (it once was not)."""
+    page = "<style>@page { size: 100mm 100mm; margin: 10mm } body { margin: 0; font-size: 12pt }</style>"
+    area = (page + f'<div data-fit="spread" style="display: {display}; height: 20mm"><div class="column">'
+            + "<p>one two three four five six seven eight nine ten</p>" * 4 + "</div></div>")
+    found = overflows_of(area)
+    assert found and "overflows the spread area by" in found[0], found
+
+
 @pytest.mark.slow
 def test_a_poster_too_small_for_its_content_fails_saying_what_overflowed(tmp_path: Path):
     request = BuildRequest(CONTENT / "nanjing-florence", "poster", "en", tmp_path, PROJECT_ROOT, paper="400x120")

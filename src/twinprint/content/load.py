@@ -97,12 +97,25 @@ _SURROGATE_RE = re.compile("[\ud800-\udfff]")
 
 
 _SCALAR_LOADER = yaml.SafeLoader("")
+# libyaml's parser, where PyYAML was built with it: the same nodes, several times faster (a studio edit
+# re-reads the content). On any error the pure-Python parser reads the text again, for the messages
+# (and the nesting limit) users see.
+_FAST_LOADER = getattr(yaml, "CSafeLoader", None)
+
+
+def _compose(text: str) -> Any:
+    if _FAST_LOADER is not None:
+        try:
+            return yaml.compose(text, Loader=_FAST_LOADER)
+        except (yaml.YAMLError, UnicodeError, ValueError):
+            pass
+    return yaml.compose(text, Loader=yaml.SafeLoader)
 
 
 def parse_yaml(file: Path, text: str) -> tuple[Any, _LineMap]:
     """Parse YAML text into plain data and a map from field paths to line numbers."""
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = _compose(text)
     except RecursionError:
         raise ContentError.single(file, "", f"malformed YAML: nested more than {MAX_YAML_DEPTH} levels deep", "too-deep") from None
     except yaml.YAMLError as error:

@@ -189,11 +189,15 @@ def _printed_boxes(box: Any, element: Any = None) -> Iterator[tuple[Any, Any]]:
             yield from _printed_boxes(child._box if isinstance(child, AbsolutePlaceholder) else child, element)
 
 
+# A [data-fit] area may be laid out as a block, a flex box or a grid: one left out would go unchecked.
+_AREA_BOXES = (boxes.BlockContainerBox, boxes.FlexContainerBox, boxes.GridContainerBox)
+
+
 def _fit_areas(page_box: Any) -> list[tuple[Any, Any]]:
     found, seen = [], set()
     for box in page_box.descendants():
         element = getattr(box, "element", None)
-        if element is not None and element.get("data-fit") and isinstance(box, boxes.BlockContainerBox | boxes.FlexContainerBox) and id(element) not in seen:
+        if element is not None and element.get("data-fit") and isinstance(box, _AREA_BOXES) and id(element) not in seen:
             seen.add(id(element))
             found.append((box, element))
     return found
