@@ -36,6 +36,25 @@ def test_help_and_version_import_nothing_heavy(argument):
     assert "twinprint" in loaded and not loaded & set(HEAVY), loaded & set(HEAVY)
 
 
+def test_an_up_to_date_build_imports_nothing_heavy_and_prints_its_summary(tmp_path):
+    """Piped (not a terminal), its lines are written plainly: rich, WeasyPrint and the models stay unloaded."""
+    subprocess.run(["cp", "-r", str(PROJECT / "content" / "milan-shanghai"), str(tmp_path / "milan-shanghai")], check=True)
+    (tmp_path / "twinprint.toml").write_text('[[jobs]]\ncontent = ["milan-shanghai"]\nlayouts = ["report"]\nlanguages = ["en"]\n',
+                                             encoding="utf-8")
+    build = f"import os\nos.chdir({str(tmp_path)!r})\nfrom twinprint.cli import main\ntry:\n    main(['build'])\nexcept SystemExit:\n    pass"
+    modules_after(build)  # builds the one job
+    modules_after(build)  # up to date: remembers the theme's inputs by their files' stamps
+    probe = f"{build}\nprint(' '.join(sorted({{m.split('.')[0] for m in sys.modules}})))"
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    for name in ("FORCE_TERMINAL", "TTY_INTERACTIVE", "TTY_COMPATIBLE", "FORCE_COLOR"):
+        env.pop(name, None)
+    out = subprocess.run([sys.executable, "-c", f"import sys\n{probe}"], capture_output=True, text=True, env=env, check=True).stdout
+    lines = out.splitlines()
+    assert lines[0] == "1 job: 1 up to date, 0 to build"
+    assert lines[1].split() == ["built", "up", "to", "date", "failed", "not", "run", "warnings", "time"]
+    assert not set(lines[-1].split()) & set(HEAVY), set(lines[-1].split()) & set(HEAVY)
+
+
 def test_planning_twice_loads_the_content_once_and_an_edit_reloads_it(tmp_path):
     content = tmp_path / "content" / "milan-shanghai"
     content.parent.mkdir()

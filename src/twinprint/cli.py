@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import sys
 import time
 import traceback
@@ -24,12 +25,37 @@ if TYPE_CHECKING:
 # never load WeasyPrint (about a second), and rich only when they print through it.
 
 
+# Environment variables that make rich treat a stream as a terminal (or not) whatever it is.
+_RICH_TERMINAL_VARIABLES = ("FORCE_TERMINAL", "TTY_INTERACTIVE", "TTY_COMPATIBLE", "FORCE_COLOR", "NO_COLOR", "JUPYTER_COLUMNS")
+
+
 class _LazyConsole:
-    """A rich Console made on first use."""
+    """A rich Console made on first use; plain lines to a pipe or file need none (importing rich costs ~20 ms)."""
 
     def __init__(self, stderr: bool) -> None:
         self._stderr = stderr
         self._console: Any = None
+
+    @property
+    def is_terminal(self) -> bool:
+        if self._console is None and not self._maybe_terminal():
+            return False
+        return bool(self.__getattr__("is_terminal"))
+
+    def print(self, text: Any = "", *, markup: bool | None = None, highlight: bool | None = None, soft_wrap: bool | None = None,
+              **options: Any) -> None:
+        # The console is made with soft_wrap=True: None means the same.
+        if self._console is None and isinstance(text, str) and markup is False and soft_wrap is not False and not options \
+                and not self._maybe_terminal():
+            stream = sys.stderr if self._stderr else sys.stdout
+            stream.write(text + "\n")
+            return
+        self.__getattr__("print")(text, markup=markup, highlight=highlight, soft_wrap=soft_wrap, **options)
+
+    def _maybe_terminal(self) -> bool:
+        stream = sys.stderr if self._stderr else sys.stdout
+        isatty = getattr(stream, "isatty", None)
+        return bool(isatty and isatty()) or any(name in os.environ for name in _RICH_TERMINAL_VARIABLES)
 
     def __getattr__(self, name: str) -> Any:
         if self._console is None:
