@@ -177,6 +177,11 @@ def test_a_contents_of_numbers_from_other_chunks_is_laid_out_once(tmp_path, monk
     assert max(made.values()) == 1, sorted(made.items(), key=lambda item: -item[1])[:3]
 
 
+def test_a_contents_part_refers_to_anchors_by_the_names_weasyprint_gives_them():
+    refers = chunks._references('<a href="#caf%C3%A9">Café</a><span class="tail" data-target="#r&amp;d">R&amp;D</span>')
+    assert {"café", "r&d"} <= refers
+
+
 def test_a_page_moving_edit_lays_out_again_only_the_contents_parts_whose_numbers_moved(tmp_path, monkeypatch):
     folder = write_long_catalogue(tmp_path / "long", 70)
     cache = tmp_path / "cache"

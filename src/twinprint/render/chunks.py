@@ -35,6 +35,7 @@ import re
 import tempfile
 import zlib
 from dataclasses import asdict, dataclass, field, replace
+from html import unescape
 from pathlib import Path
 from typing import Any, Callable, Iterator
 from urllib.parse import unquote, urlparse
@@ -386,7 +387,9 @@ def _render_in_order(renderer: _Renderer, bodies: list[str], temporary: Path) ->
 
 
 def _references(body: str) -> set[str]:
-    return set(_REFERENCE.findall(body))
+    """The anchors a part's HTML points at, as WeasyPrint names them (entities decoded; a URL's escapes too)."""
+    found = {unescape(name) for name in _REFERENCE.findall(body)}
+    return found | {unquote(name) for name in found}
 
 
 def _pages_of(parts: list[tuple[ChunkResult, Path | None, int]]) -> int:
