@@ -18,7 +18,6 @@ after a warm-up of the process. Run: .venv/bin/python benchmarks/bench_chunks.py
 from __future__ import annotations
 
 import json
-import resource
 import subprocess
 import sys
 import tempfile
@@ -30,6 +29,7 @@ sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "tests"))
 
 from corpus import write_long_catalogue  # noqa: E402
+from peak import own_peak_rss_mb  # noqa: E402
 from twinprint.build import BuildRequest, render_exhibit_html, sandbox_for  # noqa: E402
 from twinprint.content.load import load_exhibit  # noqa: E402
 from twinprint.render.chunks import render_chunked  # noqa: E402
@@ -115,14 +115,6 @@ def peak_rss_child(mode: str, panels: int) -> None:
             pages = render_chunked(html, base_url, sandbox_for(request)).rendered.page_count
         print(json.dumps({"pages": pages, "peak_mb": own_peak_rss_mb(),
                           "seconds": time.perf_counter() - started}))
-
-
-def own_peak_rss_mb() -> float:
-    """This process's peak resident set since it started (VmHWM), in MB."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def peak_rss(mode: str, panels: int) -> dict:
