@@ -38,7 +38,9 @@ from .live import PREVIEW_LIMITS, LiveDocument, page_px_for
 
 HERE = Path(__file__).parent
 APPROVED_FOLDER = ".approved"
-WATCH_STEP_MS = 20  # quiet time before a batch of changes counts: an editor's truncate-then-write (microseconds apart) is one change; a file caught half-written shows its error and the next write rebuilds
+# Quiet time before a batch of changes counts: an editor's truncate-then-write (microseconds apart) is one
+# change; a file caught half-written shows its error, and the next write rebuilds.
+WATCH_STEP_MS = 20
 
 
 def approved_path(output_dir: Path, name: str) -> Path:
