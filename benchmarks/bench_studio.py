@@ -61,12 +61,6 @@ def copy_project(target: Path) -> Path:
     return target
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 class EventListener:
     """Reads the studio's /events stream on a thread; each event with the time it arrived."""
 
@@ -196,9 +190,11 @@ def studio_edits(edits: int, renderer: object | None) -> dict[str, tuple[list[fl
         if renderer is not None:
             studio.renderer = renderer  # type: ignore[assignment]
         studio.start()
-        port = free_port()
+        # Bound here and handed over: a port probed free can be taken by the time the server binds it.
+        listening = socket.create_server(("127.0.0.1", 0))
+        port = listening.getsockname()[1]
         server = uvicorn.Server(uvicorn.Config(make_app(studio), host="127.0.0.1", port=port, log_level="warning"))
-        threading.Thread(target=server.run, daemon=True).start()
+        threading.Thread(target=server.run, kwargs={"sockets": [listening]}, daemon=True).start()
         while not server.started:
             time.sleep(0.02)
         listener = EventListener(port)

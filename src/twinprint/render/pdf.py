@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import http.client
 import logging
+import mimetypes
 import time
 import urllib.error
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from ..errors import BuildError, FetchRefused
 from ..content.rasters import raster_size
 from ..layout.qr import make_qr
 from . import fontfolders  # noqa: F401 - WeasyPrint's font copies go where they are cleaned up
+from . import stylememo  # noqa: F401 - a head's stylesheets are parsed once per process
 from .svgdraw import SvgDrawFailed, note_figure
 
 # Links a PDF may carry (from content or layouts): the web, mail, telephone, and anchors inside it.
@@ -44,6 +46,10 @@ REMOTE_HEADERS = {"User-Agent": "twinprint", "Accept-Encoding": "identity"}
 
 class _Refused(FatalURLFetchingError):
     """Raised inside WeasyPrint to stop rendering at the first refused resource."""
+
+
+def _file_type(path: Path) -> str:
+    return mimetypes.guess_type(path.name)[0] or "application/octet-stream"
 
 
 @dataclass
@@ -129,7 +135,8 @@ class SandboxFetcher(URLFetcher):
             size = raster_size(data)
             if size:
                 self.image_sizes[path.as_uri()] = size
-        return weasyprint.urls.URLFetcherResponse(path.as_uri(), data)
+        # Typed by suffix as urllib types files: WeasyPrint drops a <link> stylesheet not sent as text/css.
+        return weasyprint.urls.URLFetcherResponse(path.as_uri(), data, {"Content-Type": _file_type(path)})
 
     def allows_file(self, path: Path) -> bool:
         """Whether a document may read this (resolved) file: inside the project, or a system font."""
