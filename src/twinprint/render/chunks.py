@@ -28,11 +28,13 @@ matter and the overlay of numbers, when page counts move) is laid out again.
 from __future__ import annotations
 
 import contextlib
+import gc
 import hashlib
 import io
 import json
 import re
 import tempfile
+import threading
 import zlib
 from dataclasses import asdict, dataclass, field, replace
 from html import unescape
@@ -230,7 +232,7 @@ class _Renderer:
             return document
 
         self.fetcher.fetched, self.fetcher.image_sizes = {}, {}
-        with chunk_pages(settings):
+        with chunk_pages(settings), collected_after():
             rendered = render_pdf(html, self.base_url, self.fetcher, self.options, after_layout=after_layout)
         self.rendered_chunks += 1
         result = ChunkResult(rendered.page_count, laid_out["anchors"], laid_out["pages"], dict(settings.strings_after),
@@ -258,7 +260,7 @@ class _Renderer:
 
         self.fetcher.fetched, self.fetcher.image_sizes = {}, {}
         try:
-            with chunk_pages(settings):
+            with chunk_pages(settings), collected_after():
                 render_pdf(html, self.base_url, self.fetcher, self.options, after_layout=stop)
         except _LaidOut as laid_out:
             self.rendered_chunks += 1
@@ -308,6 +310,36 @@ class _Renderer:
         for path in [*self.cache.glob("*.pdf"), *self.cache.glob("*.json")]:
             if path.stem not in self.used:
                 path.unlink(missing_ok=True)
+
+
+_collecting = threading.Lock()
+_rendering = 0  # chunks rendering now, in any thread
+_collector_was_on = True
+
+
+@contextlib.contextmanager
+def collected_after() -> Iterator[None]:
+    """No automatic garbage collection while a chunk renders, one young collection after it.
+
+    A chunk's garbage is bounded (a few tens of pages), but while it renders Python's collector
+    keeps running full collections (the box trees hold cycles and survive young collections):
+    about a tenth of a chunked render's time. Collecting the two young generations once at the
+    end frees the chunk's box trees all the same (measured: same peak memory at 200 and 500 pages).
+    """
+    global _rendering, _collector_was_on
+    with _collecting:
+        if not _rendering:
+            _collector_was_on = gc.isenabled()
+        _rendering += 1
+        gc.disable()
+    try:
+        yield
+    finally:
+        with _collecting:
+            _rendering -= 1
+            if not _rendering and _collector_was_on:
+                gc.enable()
+        gc.collect(1)
 
 
 def _first_pages(document: Any) -> dict[str, int]:
