@@ -74,3 +74,10 @@ def decode_qr_codes(pdf: Path, page_index: int, dpi: int = 150) -> list[str]:
 def media_box_mm(pdf: Path, page_index: int = 0) -> tuple[float, float]:
     box = pypdf.PdfReader(str(pdf)).pages[page_index].mediabox
     return float(box.width) * 25.4 / 72, float(box.height) * 25.4 / 72
+
+
+def outputs_in(folder: Path) -> list[Path]:
+    """Files a user finds in an output folder: not those of its hidden caches (.chunks, .personal, …)."""
+    if not folder.exists():
+        return []
+    return [p for p in folder.rglob("*") if p.is_file() and not any(part.startswith(".") for part in p.relative_to(folder).parts)]

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from conftest import CONTENT, PROJECT_ROOT
+from pdfcheck import outputs_in
 from twinprint.batch.jobs import plan_from_requests
 from twinprint.build import BuildRequest, request_output
 from twinprint.errors import ContentError
@@ -66,4 +67,4 @@ def test_personalise_fails_naming_the_csv_row_of_a_name_the_fonts_cannot_draw(tm
     with pytest.raises(ContentError) as raised:
         personalise(request, read_recipients(csv))
     assert raised.value.message == f"{csv}:3: name: characters the fonts cannot draw (printed as boxes): \U00013000 (U+13000) [glyphs]"
-    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").rglob("*.pdf"))
+    assert not outputs_in(tmp_path / "out")

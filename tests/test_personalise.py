@@ -8,7 +8,7 @@ from pathlib import Path
 import pikepdf
 import pytest
 
-from pdfcheck import decode_qr_codes, page_texts
+from pdfcheck import decode_qr_codes, outputs_in, page_texts
 from twinprint.build import BuildRequest, build_document
 from twinprint.cli import main
 from twinprint.errors import BuildError, ContentError
@@ -119,4 +119,41 @@ def test_a_layout_without_personal_pages_is_refused(project_root: Path, tmp_path
     with pytest.raises(BuildError) as caught:
         personalise(BuildRequest(project_root / "content" / SEED, "catalogue", "en", tmp_path, project_root, preflight=False), people)
     assert "personal pages" in caught.value.message
-    assert not list(tmp_path.rglob("*.pdf"))
+    assert not outputs_in(tmp_path)
+
+
+def test_a_rerun_takes_the_body_kept_in_the_output_folder_until_an_input_changes(project_root: Path, tmp_path: Path,
+                                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+    import shutil
+
+    import twinprint.personalise as personalise_module
+    from twinprint.personal_body import body_folder
+
+    project = tmp_path / "project"
+    shutil.copytree(project_root / "content" / SEED, project / "content" / SEED)
+    bodies: list[int] = []
+    render_fitted = personalise_module.render_fitted
+    monkeypatch.setattr(personalise_module, "render_fitted", lambda *a, **k: bodies.append(1) or render_fitted(*a, **k))
+    csv = tmp_path / "people.csv"
+
+    def run(text: str) -> list[str]:
+        csv.write_text(text, encoding="utf-8")
+        made = personalise(request(project, tmp_path / "build"), read_recipients(csv), merge=True)
+        return page_texts(made.outputs[0])
+
+    first = run(RECIPIENTS_CSV)
+    edited = run(RECIPIENTS_CSV.replace("Prof. Tommaso Venturi", "Prof. Tommaso Venturini"))
+    per_copy = len(first) // 3
+    assert len(bodies) == 1  # the second run laid out only the recipients' fields
+    assert edited[:-per_copy] == first[:-per_copy] and "Venturini" not in " ".join(first)
+    assert "Venturini" in " ".join(edited[-per_copy:]) and edited[-per_copy + 5] == first[-per_copy + 5]  # a shared page
+    exhibit = project / "content" / SEED / "exhibit.yaml"
+    exhibit.write_text(exhibit.read_text(encoding="utf-8").replace("Sparkling", "Glittering"), encoding="utf-8")
+    assert "Glittering" in " ".join(run(RECIPIENTS_CSV)) and len(bodies) == 2
+    record = next(body_folder(request(project, tmp_path / "build")).glob("*.json"))
+    kept = json.loads(record.read_text(encoding="utf-8"))
+    kept["fetched"] = {url: "0" * 64 for url in kept["fetched"]}  # as if a font or image it read had changed
+    record.write_text(json.dumps(kept), encoding="utf-8")
+    run(RECIPIENTS_CSV)
+    assert len(bodies) == 3 and len(list(record.parent.iterdir())) == 2

@@ -296,7 +296,8 @@ def personalise_command(ctx: click.Context, content_dir: Path, recipients: Path,
         errors.print(f"Warning: {warning}", markup=False)
     where = made.outputs[0] if merge else made.outputs[0].parent
     console.print(f"personalised {made.copies} {layout}s of {made.pages_per_copy} pages (personal pages "
-                  f"{', '.join(str(p + 1) for p in made.personal_pages)}) in {time.perf_counter() - started:.1f} s: {where}", markup=False)
+                  f"{', '.join(str(p + 1) for p in made.personal_pages)}{'; body kept from the last run' if made.body_kept else ''}) "
+                  f"in {time.perf_counter() - started:.1f} s: {where}", markup=False)
 
 
 @cli.command()

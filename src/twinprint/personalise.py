@@ -2,7 +2,8 @@
 
 A layout marks its personal pages (`data-personal-page`, with an id) and their
 recipient fields (`data-personal`, absolutely placed, see layouts/partials/personal.css).
-The body is rendered once with the fields left out; the fields of the recipients
+The body is rendered once with the fields left out (and kept for the next run with the same
+content, personal_body.py); the fields of the recipients
 are rendered once more, as layer documents of at most LAYER_BATCH recipients with
 the personal pages only; each copy is the body with its recipient's layer pages
 placed over the personal pages (personal_stream.py, pikepdf). Pages are placed,
@@ -44,6 +45,7 @@ from .prepress.preflight import missing_characters
 from .prepress.profiles import finish_pdf, get_profile, profile_html
 from .layout.qr import qr_capacity_problem
 from .names import slug
+from .personal_body import Body, kept_or_rendered
 from .personal_stream import write_copies, write_merged
 from .render.pdf import PdfOptions, render_pdf
 
@@ -153,6 +155,7 @@ class PersonalisedSet:
     pages_per_copy: int
     personal_pages: list[int]  # 0-based page indices replaced per recipient
     warnings: list[str]
+    body_kept: bool = False  # the shared body was taken from the last run's (personal_body.py)
 
 
 def _named_pages(pdf: pikepdf.Pdf) -> dict[str, int]:
@@ -261,11 +264,11 @@ def _with_variables(request: BuildRequest, recipient: Recipient, pages: str) -> 
     return dataclasses.replace(request, variables=tuple(sorted(variables.items())))
 
 
-def _render_body(exhibit: Exhibit, request: BuildRequest, recipient: Recipient) -> tuple[bytes, list[str]]:
-    """The pages every copy shares, with the recipient fields left out (pages=static)."""
-    body, _ = render_fitted(exhibit, _with_variables(request, recipient, "static"))
+def _render_body(exhibit: Exhibit, request: BuildRequest) -> Body:
+    """The pages every copy shares, with the recipient fields left out (`request`: pages=static)."""
+    body, _ = render_fitted(exhibit, request)
     body_pdf, _ = finish_pdf(body.pdf, get_profile(request.profile), request.bleed_mm)
-    return body_pdf, body.warnings
+    return Body(body_pdf, body.warnings, body.fetched)
 
 
 def _render_layer(exhibit: Exhibit, request: BuildRequest, recipients: list[Recipient], design: Design) -> tuple[bytes, list[str]]:
@@ -343,7 +346,7 @@ def personalise(request: BuildRequest, recipients: list[Recipient], merge: bool 
     if not recipients:
         raise BuildError("personalise: no recipients")
     with tempfile.TemporaryDirectory(prefix="twinprint-layers-") as spool:
-        body_pdf, layers, personal, warnings = _render_and_check(request, recipients, Path(spool))
+        body_pdf, layers, personal, warnings, kept = _render_and_check(request, recipients, Path(spool))
         outputs = personalised_paths(request, recipients, merge)
         if merge:
             write_merged(body_pdf, layers, personal, outputs[0])
@@ -351,20 +354,24 @@ def personalise(request: BuildRequest, recipients: list[Recipient], merge: bool 
             write_copies(body_pdf, layers, personal, outputs)
     with pikepdf.open(io.BytesIO(body_pdf)) as body:
         pages = len(body.pages)
-    return PersonalisedSet(outputs, len(recipients), pages, personal, warnings)
+    return PersonalisedSet(outputs, len(recipients), pages, personal, warnings, kept)
 
 
-def _render_and_check(request: BuildRequest, recipients: list[Recipient], spool: Path) -> tuple[bytes, list[Path], list[int], list[str]]:
-    """The body, and the layer files of every batch in `spool`, with the personal page indices; raises
+def _render_and_check(request: BuildRequest, recipients: list[Recipient], spool: Path) -> tuple[bytes, list[Path], list[int], list[str], bool]:
+    """The body, and the layer files of every batch in `spool`, with the personal page indices and
+    whether the body was kept from the last run; raises
     ContentError naming every row whose characters the fonts cannot draw."""
     layers: list[Path] = []
     personal: list[int] = []
     problems: list[Problem] = []
     with fonts_shared_while():
         exhibit = load_exhibit(request.content_dir)
-        body_pdf, warnings = _render_body(exhibit, request, recipients[0])
-        release_freed_memory()
-        design = request_design(_with_variables(request, recipients[0], "static"))
+        static = _with_variables(request, recipients[0], "static")
+        shared, kept = kept_or_rendered(static, partial(_render_body, exhibit, static))
+        body_pdf, warnings = shared.pdf, list(shared.warnings)
+        if not kept:
+            release_freed_memory()
+        design = request_design(static)
         with pikepdf.open(io.BytesIO(body_pdf)) as body:
             for batch in layer_batches(recipients):
                 layer_pdf, layer_warnings = _render_layer(exhibit, request, batch, design)
@@ -380,4 +387,4 @@ def _render_and_check(request: BuildRequest, recipients: list[Recipient], spool:
                     problems += undrawable_characters(layer, batch)
     if problems:
         raise ContentError(problems)
-    return body_pdf, layers, personal, warnings
+    return body_pdf, layers, personal, warnings, kept
