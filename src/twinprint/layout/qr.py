@@ -282,10 +282,12 @@ def fit_qr(data: str, side_mm: float, error_correction: str = "M", module_mm: fl
     if error_correction not in ERROR_CORRECTION:
         make_qr(data, error_correction)  # raises the one-line error
     levels = LEVELS_LOW_TO_HIGH[: LEVELS_LOW_TO_HIGH.index(error_correction) + 1]
-    codes = [(make_qr(data, level), level) for level in reversed(levels)]  # the level asked for first
-    for code, level in codes:
+    codes = []
+    for level in reversed(levels):  # the level asked for first; a lower one encoded only when needed
+        code = make_qr(data, level)
         if side_mm / code.side_modules >= module_mm:
             return FittedQr(code, level, side_mm)
+        codes.append((code, level))
     code, level = min(codes, key=lambda item: item[0].modules)  # min() keeps the first: the higher level on a tie
     needed_mm = math.ceil(code.side_modules * module_mm * 100) / 100
     return FittedQr(code, level, max(side_mm, needed_mm) if grow else side_mm)
