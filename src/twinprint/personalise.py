@@ -14,10 +14,10 @@ content streams and resources.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import ctypes
 import ctypes.util
-import gc
 import dataclasses
 import io
 import re
@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from functools import partial
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import pikepdf
 from weasyprint import Document, Page
@@ -47,6 +47,7 @@ from .layout.qr import qr_capacity_problem
 from .names import slug
 from .personal_body import Body, kept_or_rendered
 from .personal_stream import write_copies, write_merged
+from .render.collector import collected_after
 from .render.pdf import PdfOptions, render_pdf
 
 REQUIRED_COLUMNS = ("name", "url")
@@ -288,10 +289,13 @@ def layer_batches(recipients: list[Recipient], size: int = LAYER_BATCH) -> list[
     return [recipients[start:start + size] for start in range(0, len(recipients), size)]
 
 
-def release_freed_memory() -> None:
-    """Collect a render's box trees (they hold cycles) and hand freed heap back to the system, so the
-    next render's peak starts from what is kept, not from the last one's high-water mark."""
-    gc.collect()
+@contextlib.contextmanager
+def freed_after() -> Iterator[None]:
+    """Around one render (the body, a layer batch): its box trees collected (collected_after) and the
+    freed heap handed back to the system, so the next render's peak starts from what is kept, not
+    from the last one's high-water mark."""
+    with collected_after():
+        yield
     if _LIBC is not None:
         _LIBC.malloc_trim(0)
 
@@ -367,15 +371,14 @@ def _render_and_check(request: BuildRequest, recipients: list[Recipient], spool:
     with fonts_shared_while():
         exhibit = load_exhibit(request.content_dir)
         static = _with_variables(request, recipients[0], "static")
-        shared, kept = kept_or_rendered(static, partial(_render_body, exhibit, static))
+        with freed_after():
+            shared, kept = kept_or_rendered(static, partial(_render_body, exhibit, static))
         body_pdf, warnings = shared.pdf, list(shared.warnings)
-        if not kept:
-            release_freed_memory()
         design = request_design(static)
         with pikepdf.open(io.BytesIO(body_pdf)) as body:
             for batch in layer_batches(recipients):
-                layer_pdf, layer_warnings = _render_layer(exhibit, request, batch, design)
-                release_freed_memory()
+                with freed_after():
+                    layer_pdf, layer_warnings = _render_layer(exhibit, request, batch, design)
                 warnings += [w for w in layer_warnings if w not in warnings]
                 layers.append(spool / f"layer-{len(layers):05d}.pdf")
                 layers[-1].write_bytes(layer_pdf)
