@@ -46,12 +46,6 @@ WAIT_MS = 90_000
 pytestmark = pytest.mark.slow
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     shutil.copytree(PROJECT / "content" / "milan-shanghai", tmp_path / "content" / "milan-shanghai")
@@ -61,14 +55,15 @@ def project(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def studio_url(project: Path):
-    port = free_port()
     env = dict(os.environ, PYTHONUNBUFFERED="1", PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
-    server = subprocess.Popen([sys.executable, "-m", "twinprint", "--project", str(project), "studio", "--port", str(port)],
+    # Port 0: the studio binds a free port itself and says which (a port probed free here could be taken by then).
+    server = subprocess.Popen([sys.executable, "-m", "twinprint", "--project", str(project), "studio", "--port", "0"],
                               env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         line = server.stdout.readline()
-        assert f"twinprint studio at http://127.0.0.1:{port}/" in line, line + server.stdout.read()
-        yield f"http://127.0.0.1:{port}"
+        announced = re.search(r"twinprint studio at (http://127\.0\.0\.1:(\d+))/ ", line)
+        assert announced and int(announced.group(2)) > 0, line + server.stdout.read()
+        yield announced.group(1)
     finally:
         server.terminate()
         server.wait(timeout=10)

@@ -433,7 +433,7 @@ def preview_png_command(pdf_file: Path, size: int) -> None:
 
 
 @cli.command(name="studio")
-@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="Port to listen on.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="Port to listen on (0: any free port).")
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Interface to listen on; only an explicit other host (0.0.0.0: every one) lets other machines in.")
 @click.option("--open", "open_browser", is_flag=True, help="Open the studio in the web browser.")

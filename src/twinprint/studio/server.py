@@ -268,15 +268,20 @@ def make_app(studio: Studio) -> Starlette:
     ])
 
 
-def check_free(host: str, port: int) -> None:
-    """A taken port or an unknown host is a usage error (exit 2) in one line, before anything starts."""
+def listen_on(host: str, port: int) -> socket.socket:
+    """The studio's listening socket, bound before anything starts (port 0: any free one, as the
+    line announcing the studio then says). A taken port or an unknown host is a usage error
+    (exit 2) in one line."""
+    listening = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
     try:
-        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
-            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            probe.bind((host, port))
+        listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listening.bind((host, port))
+        listening.listen(128)
     except OSError as error:
+        listening.close()
         hint = " (another --port?)" if error.errno == errno.EADDRINUSE else ""
         raise UsageError(f"--host {host} --port {port}: cannot listen there: {error.strerror or error}{hint}") from None
+    return listening
 
 
 def serve(project_root: Path, host: str = "127.0.0.1", port: int = 8000, open_browser: bool = False,
@@ -284,7 +289,8 @@ def serve(project_root: Path, host: str = "127.0.0.1", port: int = 8000, open_br
     """Run the studio until Ctrl-C."""
     import uvicorn
 
-    check_free(host, port)
+    listening = listen_on(host, port)
+    port = listening.getsockname()[1]
     studio = Studio(project_root)
     studio.start()
     config = uvicorn.Config(make_app(studio), host=host, port=port, log_level="warning", timeout_graceful_shutdown=1)
@@ -300,7 +306,7 @@ def serve(project_root: Path, host: str = "127.0.0.1", port: int = 8000, open_br
 
     threading.Thread(target=announce, daemon=True).start()
     try:
-        server.run()
+        server.run(sockets=[listening])
     finally:
         studio.stop.set()
         studio.renderer.stop()  # before this process ends: a killed child could not remove its font copies
