@@ -176,7 +176,9 @@ def test_a_worker_killed_mid_job_does_not_lose_its_job(project: Path) -> None:
 def test_ctrl_c_stops_cleanly_and_the_next_run_builds_only_the_rest(project: Path) -> None:
     shutil.rmtree(project / "build")
     command = [sys.executable, "-m", "twinprint", "--project", str(project), "build", "--jobs", "1"]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # Without PYTHONUNBUFFERED, as a user's shell runs it: progress lines must reach the pipe as they are made.
+    env = {name: value for name, value in os.environ.items() if name != "PYTHONUNBUFFERED"}
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     assert process.stdout is not None
     for line in process.stdout:
         if line.startswith("[") and "built" in line:

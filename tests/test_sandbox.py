@@ -417,6 +417,10 @@ def test_ctrl_c_stops_the_use_bomb_at_once(tmp_path: Path):
     process = subprocess.Popen([sys.executable, "-m", "twinprint", "--project", str(project), "build"], stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
+        assert process.stdout is not None
+        for line in process.stdout:  # planning is over (its fc-list is a second process of the session too)
+            if line.startswith("building on"):
+                break
         deadline = time.monotonic() + 60
         while len(session_processes(process.pid)) < 2 and time.monotonic() < deadline:  # the render child has started
             time.sleep(0.1)

@@ -49,6 +49,7 @@ class _LazyConsole:
                 and not self._maybe_terminal():
             stream = sys.stderr if self._stderr else sys.stdout
             stream.write(text + "\n")
+            stream.flush()  # line by line, as rich does: a pipe reading the progress must not wait for the end
             return
         self.__getattr__("print")(text, markup=markup, highlight=highlight, soft_wrap=soft_wrap, **options)
 
