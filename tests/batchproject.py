@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import signal
 from pathlib import Path
 
 TINY_EXHIBIT = """\
@@ -57,3 +58,12 @@ def add_long_exhibit(project: Path, slug: str, sections: int) -> Path:
     header = TINY_EXHIBIT.split("sections:")[0] % {"title": f"Long story {slug}"}
     (folder / "exhibit.yaml").write_text(header + "sections:\n" + listed, encoding="utf-8")
     return folder
+
+
+def with_ctrl_c() -> None:
+    """Popen's preexec_fn for a command a test interrupts: Ctrl-C at its default, as in a terminal.
+
+    A shell without job control starts background commands with SIGINT ignored, and an ignored
+    signal stays ignored across exec: a test run started that way would hand it to the command.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

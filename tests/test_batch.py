@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from batchproject import ALL_JOBS, MANIFEST, make_project
+from batchproject import ALL_JOBS, MANIFEST, make_project, with_ctrl_c
 from pdfcheck import whole_text
 from twinprint.batch import BatchOptions, BatchReport, JobOutcome, plan_from_manifest, run_batch
 from twinprint.batch.runner import NoProgress
@@ -178,7 +178,7 @@ def test_ctrl_c_stops_cleanly_and_the_next_run_builds_only_the_rest(project: Pat
     command = [sys.executable, "-m", "twinprint", "--project", str(project), "build", "--jobs", "1"]
     # Without PYTHONUNBUFFERED, as a user's shell runs it: progress lines must reach the pipe as they are made.
     env = {name: value for name, value in os.environ.items() if name != "PYTHONUNBUFFERED"}
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, preexec_fn=with_ctrl_c)
     assert process.stdout is not None
     for line in process.stdout:
         if line.startswith("[") and "built" in line:

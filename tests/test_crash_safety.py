@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from batchproject import ALL_JOBS, add_long_exhibit, make_project
+from batchproject import ALL_JOBS, add_long_exhibit, make_project, with_ctrl_c
 from twinprint.batch.state import BuildState
 
 pytestmark = pytest.mark.slow
@@ -35,7 +35,8 @@ def project(tmp_path: Path, project_root: Path) -> Path:
 def start_build(project: Path, *args: str) -> subprocess.Popen[str]:
     """`twinprint build` in its own process group, as a shell runs it."""
     command = [sys.executable, "-m", "twinprint", "--project", str(project), "build", "--jobs", "2", *args]
-    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            preexec_fn=with_ctrl_c)
 
 
 def recorded_jobs(project: Path) -> set[str]:

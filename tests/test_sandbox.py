@@ -22,7 +22,7 @@ from typing import Iterator
 import pytest
 from PIL import Image
 
-from batchproject import add_long_exhibit, make_project
+from batchproject import add_long_exhibit, make_project, with_ctrl_c
 from twinprint.batch.contained import LimitExceeded, Limits, run_contained
 from twinprint.errors import FetchRefused
 from twinprint.render.fontfolders import remove_folders_of_ended_processes
@@ -415,7 +415,7 @@ def test_ctrl_c_stops_the_use_bomb_at_once(tmp_path: Path):
     project = Path(shutil.copytree(BOMB_PROJECT, tmp_path / "bomb"))
     (project / "twinprint.toml").write_text('[build]\ntimeout = 120\n\n[[jobs]]\nlanguages = "en"\n', encoding="utf-8")
     process = subprocess.Popen([sys.executable, "-m", "twinprint", "--project", str(project), "build"], stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True, start_new_session=True)
+                               stderr=subprocess.PIPE, text=True, start_new_session=True, preexec_fn=with_ctrl_c)
     try:
         assert process.stdout is not None
         for line in process.stdout:  # planning is over (its fc-list is a second process of the session too)
