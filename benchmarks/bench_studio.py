@@ -30,7 +30,6 @@ import os
 import queue
 import resource
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -181,7 +180,7 @@ def live_figures(edits: int) -> None:
 
 
 def studio_edits(edits: int, renderer: object | None) -> dict[str, tuple[list[float], list[float], float, int]]:
-    from twinprint.studio.server import Studio, make_app
+    from twinprint.studio.server import Studio, listen_on, make_app
     import uvicorn
 
     with tempfile.TemporaryDirectory(prefix="bench-studio-") as folder:
@@ -190,8 +189,7 @@ def studio_edits(edits: int, renderer: object | None) -> dict[str, tuple[list[fl
         if renderer is not None:
             studio.renderer = renderer  # type: ignore[assignment]
         studio.start()
-        # Bound here and handed over: a port probed free can be taken by the time the server binds it.
-        listening = socket.create_server(("127.0.0.1", 0))
+        listening = listen_on("127.0.0.1", 0)  # bound here and handed over, as `twinprint studio` does
         port = listening.getsockname()[1]
         server = uvicorn.Server(uvicorn.Config(make_app(studio), host="127.0.0.1", port=port, log_level="warning"))
         threading.Thread(target=server.run, kwargs={"sockets": [listening]}, daemon=True).start()
