@@ -96,3 +96,33 @@ def test_a_remembered_plan_follows_the_manifest_and_new_content_folders(tmp_path
     manifest.write_text(manifest.read_text(encoding="utf-8") + "bogus = 1\n", encoding="utf-8")
     with pytest.raises(Exception, match="bogus"):
         names()  # a broken manifest is reported, not hidden by the remembered plan
+
+
+LIBRARY_PROBE = """
+import subprocess, sys
+started = []
+original = subprocess.Popen.__init__
+def counting(self, args, *rest, **options):
+    started.append(args[0] if isinstance(args, list) else args)
+    original(self, args, *rest, **options)
+subprocess.Popen.__init__ = counting
+{first}
+import weasyprint
+libraries = sorted({{line.split()[-1] for line in open('/proc/self/maps') if '.so' in line}})
+print(repr((started, libraries)))
+"""
+
+
+def weasyprint_import(first: str) -> tuple[list[str], list[str]]:
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    out = subprocess.run([sys.executable, "-c", LIBRARY_PROBE.format(first=first)], capture_output=True, text=True, env=env, check=True)
+    return eval(out.stdout)
+
+
+def test_weasyprint_loads_the_same_libraries_without_a_compiler_run_per_name():
+    """Plain, cffi looks up each spelling WeasyPrint tries with ldconfig, gcc and ld; under twinprint, one ldconfig."""
+    plain_processes, plain_libraries = weasyprint_import("")
+    processes, libraries = weasyprint_import("import twinprint")
+    assert any("gcc" in str(p) for p in plain_processes)  # what the quick lookup saves (dozens of processes)
+    assert processes == ["/sbin/ldconfig"], processes
+    assert libraries == plain_libraries and any("libpango-1.0" in p for p in libraries)

@@ -9,6 +9,10 @@ __version__ = "0.1.0"
 
 from typing import Any
 
+from .native import find_weasyprint_libraries_quickly
+
+find_weasyprint_libraries_quickly()
+
 # Loaded on first use: `twinprint --version` must not pay for importing the renderer.
 _EXPORTS = {"BuildRequest": "request", "BuildResult": "build", "build_document": "build", "load_exhibit": "content.load",
             "TwinprintError": "errors"}
