@@ -45,6 +45,7 @@ class FileHashes:
         self._known: dict[Path, str | None] = {}
         self._listed: dict[Path, list[Path]] = {}
         self._readable: dict[tuple[Path, Path, Path], bool] = {}
+        self._static: dict[tuple[str, ...], dict[str, str | None]] = {}  # static_inputs, shared by a job's languages
         # path -> [size, mtime_ns, ctime_ns, inode, sha256]; updated in place, so its owner can save it.
         self.remembered: dict[str, list] = remembered if remembered is not None else {}
         # theme and search path -> [stamp of every theme file there, the files the theme reads] (theme_inputs).
@@ -209,11 +210,14 @@ def static_inputs(request: BuildRequest, hashes: FileHashes) -> dict[str, str | 
 
     Only files inside the project or twinprint's layouts/ and fonts/: a link to elsewhere is never read or recorded.
     """
-    root = request.project_root
-    search_path = tuple(layout_search_path(root))
-    files = hashes.files_under(Path(request.content_dir)) + list(layout_files(request.layout, search_path)) + theme_inputs(request, hashes)
-    readable = [f for f in files if hashes.readable(f, root, request.content_dir)]
-    return {shown_path(f, root): hashes.of(f) for f in dict.fromkeys(readable)}
+    key = (str(request.content_dir), request.layout, request.theme, str(request.project_root))
+    if key not in hashes._static:
+        root = request.project_root
+        search_path = tuple(layout_search_path(root))
+        files = hashes.files_under(Path(request.content_dir)) + list(layout_files(request.layout, search_path)) + theme_inputs(request, hashes)
+        readable = [f for f in files if hashes.readable(f, root, request.content_dir)]
+        hashes._static[key] = {shown_path(f, root): hashes.of(f) for f in dict.fromkeys(readable)}
+    return dict(hashes._static[key])
 
 
 def fetched_inputs(fetched: dict[str, str], project_root: Path) -> dict[str, str]:
