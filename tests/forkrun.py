@@ -6,6 +6,10 @@ interpreter (which has imported twinprint but run nothing) calling the real
 entry point `twinprint.cli.run()`, with its own stdout/stderr file descriptors;
 an exception escaping it is printed by `sys.excepthook`, as the interpreter
 itself would. As many runs go at once as the machine has cores.
+
+The stages a build imports (WeasyPrint, the models, pikepdf) are imported here once too, before
+any fork: each run would otherwise import them again (seconds each on a slow machine).
+tests/test_bad_inputs.py starts a few cases in a fresh interpreter as well.
 """
 
 from __future__ import annotations
@@ -16,7 +20,10 @@ import sys
 import tempfile
 from typing import IO
 
+import twinprint.batch.runner  # noqa: F401 - imported once, before the forks
+import twinprint.build  # noqa: F401
 import twinprint.cli
+import twinprint.prepress.preflight  # noqa: F401
 
 
 def _child(argv: list[str], out_fd: int, err_fd: int) -> int:
