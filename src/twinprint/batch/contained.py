@@ -17,6 +17,8 @@ import os
 import resource
 import signal
 import sys
+import threading
+import tempfile
 import time
 import traceback
 from dataclasses import dataclass
@@ -102,6 +104,9 @@ def run_contained(function: Callable[[], T], limits: Limits, label: str) -> T:
 # Render children not yet reaped: at this process's exit they are ended and their font copies removed (a daemon
 # thread waiting for one, such as a studio build, stops at exit; the child would then die with its parent, copies left).
 _unreaped: set[int] = set()
+# Held from fork to the child's entry in _unreaped: the exit handler waits for it, so a child a thread has just
+# forked cannot slip past it.
+_forking = threading.Lock()
 
 
 def fork_child(body: Callable[[Connection, int], None], duplex: bool = False) -> tuple[int, Connection]:
@@ -110,14 +115,33 @@ def fork_child(body: Callable[[Connection, int], None], duplex: bool = False) ->
     parent = os.getpid()
     sys.stdout.flush()
     sys.stderr.flush()
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - runs in the child, which never returns
-        _unreaped.clear()
-        ours.close()
-        body(theirs, parent)
-    _unreaped.add(pid)
+    settle_temporary_folder()
+    with _forking:
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - runs in the child, which never returns
+            _child_starts_unlocked()
+            ours.close()
+            body(theirs, parent)
+        _unreaped.add(pid)
     theirs.close()
     return pid, ours
+
+
+def _child_starts_unlocked() -> None:
+    """In a fresh child: no children of its own yet, and the fork lock (held by the parent's fork) free."""
+    global _forking
+    _forking = threading.Lock()
+    _unreaped.clear()
+
+
+def settle_temporary_folder() -> None:
+    """Have tempfile choose its folder and names now, in this thread.
+
+    It does so once, under a lock: a child forked (from a thread, as the studio's builds are)
+    while another thread held that lock would wait for it forever at its first temporary folder.
+    """
+    tempfile.gettempdir()
+    tempfile._get_candidate_names()  # noqa: SLF001 - the same lock, taken on the first name
 
 
 def reap(pid: int) -> int:
@@ -133,7 +157,9 @@ def reap(pid: int) -> int:
 
 @atexit.register
 def _end_unreaped_children() -> None:
-    for pid in list(_unreaped):
+    with _forking:
+        children = list(_unreaped)
+    for pid in children:
         kill(pid)
         reap(pid)
 
