@@ -27,6 +27,7 @@ from ..errors import BuildError, FetchRefused
 from ..content.rasters import raster_size
 from ..layout.qr import make_qr
 from . import fontfolders  # noqa: F401 - WeasyPrint's font copies go where they are cleaned up
+from . import gridrows  # noqa: F401 - grid rows of a fixed or fractional size are not laid out to be measured
 from . import pagestyles  # noqa: F401 - page and margin box styles computed once per kind of page
 from . import stylememo  # noqa: F401 - a head's stylesheets are parsed once per process
 from .svgdraw import SvgDrawFailed, note_figure
