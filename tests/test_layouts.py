@@ -166,3 +166,21 @@ def test_poster_prints_the_venue_and_its_dates_when_the_content_has_them(tmp_pat
     result = build_document(BuildRequest(folder, "poster", "it", tmp_path / "out", PROJECT_ROOT, paper="A3"))
     text = " ".join(whole_text(result.output).split())
     assert "Palazzo Reale" in text and "Milano" in text and "3 luglio 2009 – 30 settembre 2009" in text
+
+
+def test_a_landscape_poster_without_a_hero_gives_its_text_the_whole_width(tmp_path: Path):
+    """No picture for the right column (a generated exhibit without figures): the masthead band runs to
+    the right edge, read from poppler's raster, instead of stopping beside an empty column."""
+    import subprocess
+
+    from PIL import Image
+
+    from corpus import sample_specs, write_exhibit
+
+    without_figures = next(spec for spec in sample_specs() if not spec.data["sections"])
+    folder = write_exhibit(without_figures, tmp_path / "exhibit")
+    result = build_document(BuildRequest(folder, "poster", "en", tmp_path / "out", PROJECT_ROOT, paper="A3", orientation="landscape"))
+    subprocess.run(["pdftoppm", "-png", "-r", "20", "-singlefile", str(result.output), str(tmp_path / "page")], check=True)
+    page = Image.open(tmp_path / "page.png").convert("RGB")
+    band = page.getpixel((page.width // 20, page.height // 20))
+    assert page.getpixel((page.width * 19 // 20, page.height // 20)) == band != page.getpixel((page.width // 2, page.height // 2))
